@@ -1,0 +1,19 @@
+// Number parsing with memcached's exact acceptance rules (its safe_strto* helpers), so that
+// every numeric field takes or rejects the same spellings as memcached 1.6.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace nestcache {
+
+// strtoull semantics: leading whitespace and a sign are accepted; the text must end at a
+// whitespace byte or at its end; values that wrap a negative sign are rejected.
+std::optional<uint64_t> parse_u64(std::string_view text);
+// A 32-bit unsigned field (flags): like parse_u64, and the value must fit in 32 bits.
+std::optional<uint32_t> parse_u32(std::string_view text);
+// A signed 32-bit field (exptime, byte counts, delays), as memcached's safe_strtol.
+std::optional<int32_t> parse_i32(std::string_view text);
+
+}  // namespace nestcache

@@ -1,0 +1,27 @@
+// Paths: a key in nestcache names a node of the tree by its segments.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include <absl/container/inlined_vector.h>
+
+namespace nestcache {
+
+// memcached's key length limit, applied to every segment.
+inline constexpr std::size_t kMaxSegmentLength = 250;
+inline constexpr std::size_t kDefaultMaxDepth = 32;
+// Hard ceiling for --max-depth: node depth is stored in a byte.
+inline constexpr std::size_t kMaxDepthLimit = 255;
+
+// The segments of one path, viewing bytes owned by someone else (the connection's read buffer
+// while a command executes). Most paths are short, so they live inline.
+using Path = absl::InlinedVector<std::string_view, 8>;
+
+enum class SegmentError { none, empty, too_long, bad_char };
+
+// Checks one segment against the key rules of nested mode: 1..250 bytes, no whitespace, no
+// control characters.
+SegmentError check_segment(std::string_view segment);
+
+}  // namespace nestcache

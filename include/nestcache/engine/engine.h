@@ -1,0 +1,58 @@
+// Executes commands: Command -> tree -> reply bytes. Never sees a socket; one Engine serves
+// every connection and thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/config/options.h"
+#include "nestcache/protocol/command.h"
+#include "nestcache/protocol/parser.h"
+#include "nestcache/stats/counters.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+enum class Outcome : uint8_t { keep_open, close };
+
+class Engine {
+ public:
+  // All references must outlive the engine.
+  Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Options& options);
+
+  // Runs one complete command; its reply (if any) is appended to `out`.
+  Outcome execute(const Command& command, Counters& counters, std::string& out);
+
+  // Answers a request the parser refused, in its place in the pipeline.
+  void reject(const ParseResult& result, const Command& command, Counters& counters,
+              std::string& out);
+
+  const Options& options() const { return options_; }
+  int64_t started() const { return started_; }
+
+ private:
+  void store(const Command& command, Counters& counters, std::string& out);
+  void get(const Command& command, Counters& counters, std::string& out);
+  void get_node(const Command& command, Counters& counters, std::string& out);
+  void get_children(const Command& command, std::string& out);
+  void get_tree(const Command& command, Counters& counters, std::string& out);
+  void arith(const Command& command, Counters& counters, std::string& out);
+  void touch(const Command& command, Counters& counters, std::string& out);
+  void remove(const Command& command, Counters& counters, std::string& out);
+  void flush_all(const Command& command, Counters& counters, std::string& out);
+  void stats(const Command& command, std::string& out);
+  void help(std::string& out);
+
+  Tree& tree_;
+  const Clock& clock_;
+  StatsRegistry& stats_;
+  const Options& options_;
+  int64_t started_;
+  std::atomic<int> verbosity_;
+};
+
+}  // namespace nestcache

@@ -1,0 +1,57 @@
+// Replies to bytes: appends memcached's exact wire texts to the connection's output buffer.
+// One buffer per batch of pipelined requests, so a batch leaves in one write.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "nestcache/common/path.h"
+#include "nestcache/protocol/command.h"
+#include "nestcache/protocol/parser.h"
+
+namespace nestcache {
+
+enum class Reply : uint8_t {
+  stored, not_stored, exists, not_found, deleted, touched, ok, end, reset,
+  error,                  // ERROR
+  out_of_memory_storing,  // SERVER_ERROR out of memory storing object
+  non_numeric,            // CLIENT_ERROR cannot increment or decrement non-numeric value
+};
+
+class Composer {
+ public:
+  explicit Composer(std::string& out) : out_(out) {}
+
+  void reply(Reply reply);
+  void error(ParseError error, std::string_view detail = {});
+  // CLIENT_ERROR <detail>, for an extension's precise complaint.
+  void client_error(std::string_view detail);
+
+  // VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n
+  void value(std::string_view key, uint32_t flags, std::string_view data,
+             std::optional<uint64_t> cas = std::nullopt);
+  // The same with a key of several tokens or segments (KeyTokens and Path are one type),
+  // joined by `joiner`.
+  void value(const Path& key, char joiner, uint32_t flags, std::string_view data,
+             std::optional<uint64_t> cas = std::nullopt);
+
+  void number(uint64_t value);                 // incr/decr result
+  void child(std::string_view name);           // CHILD <name>
+  void stat(std::string_view name, std::string_view value);
+  void stat(std::string_view name, uint64_t value);
+  void version(std::string_view version);      // VERSION <v>
+  void line(std::string_view text);            // free text + \r\n (help)
+
+  std::size_t size() const { return out_.size(); }
+  // Drops everything appended after `mark` (noreply).
+  void truncate(std::size_t mark) { out_.resize(mark); }
+
+ private:
+  void key_then_fields(uint32_t flags, std::string_view data, std::optional<uint64_t> cas);
+
+  std::string& out_;
+};
+
+}  // namespace nestcache

@@ -1,0 +1,133 @@
+// The tree: the cache itself. Knows nothing of protocol text; every key is a Path.
+//
+// Concurrency: the tree is split into shards by the first segment of a path, so a whole namespace
+// (a top-level node and everything below it) lives under one mutex. Every method is thread-safe.
+// Visitors run while the shard's lock is held: they must be quick and must not call the tree.
+//
+// Lifetimes: a removed or expired subtree is detached in O(1) and handed to the shard's graveyard;
+// collect() frees it in bounded batches (the Reclaimer calls it from a background thread), so
+// deleting a namespace of millions of nodes never stalls other clients.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/functional/function_ref.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/common/path.h"
+#include "nestcache/common/status.h"
+
+namespace nestcache {
+
+// A live value as seen by a visitor; the views die when the visitor returns.
+struct ValueView {
+  std::string_view data;
+  uint32_t flags = 0;
+  int64_t exptime = 0;  // absolute Unix time, 0 = never
+  uint64_t cas = 0;
+};
+
+enum class StoreMode : uint8_t { set, add, replace, append, prepend, cas };
+
+struct StoreArgs {
+  StoreMode mode = StoreMode::set;
+  uint32_t flags = 0;
+  int64_t exptime = 0;   // absolute (see absolute_exptime); ignored by append/prepend
+  uint64_t cas = 0;      // expected unique, for StoreMode::cas
+  std::string_view data;
+};
+
+struct StoreResult {
+  Status status = Status::not_stored;
+  uint64_t cas = 0;  // the new unique when stored
+};
+
+struct ArithResult {
+  Status status = Status::not_found;  // stored (success), not_found or non_numeric
+  uint64_t value = 0;
+};
+
+struct TreeOptions {
+  bool strict_parents = false;  // storing below a missing parent fails instead of creating it
+  std::size_t max_depth = kDefaultMaxDepth;
+};
+
+// Figures for `stats`; summed over shards, each read under its lock.
+struct TreeStats {
+  uint64_t nodes = 0;            // live nodes, valued or not
+  uint64_t items = 0;            // nodes holding a value (memcached's curr_items)
+  uint64_t bytes = 0;            // value bytes plus per-node overhead, as accounted
+  uint64_t total_items = 0;      // values ever stored
+  uint64_t max_depth = 0;        // deepest live node (1 = top level)
+  uint64_t pending_free = 0;     // detached nodes not yet freed
+  uint64_t reclaimed = 0;        // expired nodes removed by the background sweep
+  uint64_t expired_unfetched = 0;
+};
+
+class Tree {
+ public:
+  Tree(const Clock& clock, TreeOptions options = {});
+  ~Tree();
+  Tree(const Tree&) = delete;
+  Tree& operator=(const Tree&) = delete;
+
+  // Stores at `path` following args.mode. Missing parents are created as valueless nodes
+  // (NOT_STORED instead under strict_parents). cas on a missing value is not_found.
+  StoreResult store(const Path& path, const StoreArgs& args);
+
+  // Calls `visit` with the live value at `path`, under the lock; false on a miss. When
+  // `new_exptime` is given (gat), the value's deadline is replaced first.
+  bool read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit);
+  bool read_and_touch(const Path& path, int64_t new_exptime,
+                      absl::FunctionRef<void(const ValueView&)> visit);
+
+  // Sets the deadline of the node at `path` (valued or not), bounding its subtree.
+  Status touch(const Path& path, int64_t new_exptime);
+
+  // Removes the node at `path` with its whole subtree: deleted or not_found.
+  Status remove(const Path& path);
+  // Drops only the value at `path`; the node stays while it has children (not_found if no value).
+  Status remove_value(const Path& path);
+
+  // incr (or decr when !increment) of a decimal value, with memcached's wrap, floor and padding.
+  ArithResult arith(const Path& path, bool increment, uint64_t delta);
+
+  // Appends the names of the children of the node at `path` (the top level for an empty path),
+  // sorted; false if there is no live node at a non-empty path.
+  bool children(const Path& path, std::vector<std::string>& names);
+
+  // Visits the node at `path` (every top-level node for an empty path) and every valued node
+  // below it, depth first in name order; `full` is the node's whole path. False if nothing live
+  // is at a non-empty path.
+  bool walk(const Path& path,
+            absl::FunctionRef<void(const Path& full, const ValueView&)> visit);
+
+  // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes.
+  void flush(int64_t when);
+
+  // Background work for one pass: applies due flushes, detaches expired nodes, and frees up to
+  // `budget` detached nodes per shard. Returns true if work remains.
+  bool collect(std::size_t budget = 4096);
+
+  TreeStats stats() const;
+  const TreeOptions& options() const { return options_; }
+
+  class Shard;
+  static constexpr std::size_t kShardCount = 64;
+
+ private:
+  Shard& shard_for(std::string_view top) const;
+
+  const Clock& clock_;
+  TreeOptions options_;
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<uint64_t> next_cas_{0};
+};
+
+}  // namespace nestcache

@@ -1,0 +1,213 @@
+// The command line and --config file -> Options. memcached's short flags, long names for the
+// rest; a config file uses the long names as keys ("port = 11211").
+#include "nestcache/config/options.h"
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "nestcache/common/path.h"
+
+namespace po = boost::program_options;
+
+namespace nestcache {
+namespace {
+
+constexpr std::size_t kMinItemSize = 1024;
+constexpr std::size_t kMaxItemSize = std::size_t{1024} * 1024 * 1024;
+
+struct Raw {
+  std::string listen, max_item_size, key_separator, extended, config;
+  unsigned long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
+                max_depth = 0;
+};
+
+po::options_description describe(Raw& raw, const Options& defaults) {
+  po::options_description desc("nestcached options");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("version,V", "print the version and exit")
+    ("port,p", po::value(&raw.port)->default_value(defaults.port), "TCP port to listen on")
+    ("listen,l", po::value(&raw.listen)->default_value(defaults.listen),
+     "interface to listen on (memcached listens on all; we default to loopback)")
+    ("udp-port,U", po::value(&raw.udp_port)->default_value(defaults.udp_port),
+     "UDP port: only 0 (off) is supported")
+    ("threads,t", po::value(&raw.threads)->default_value(defaults.threads),
+     "number of worker threads")
+    ("conn-limit,c", po::value(&raw.max_connections)->default_value(defaults.max_connections),
+     "maximum simultaneous connections")
+    ("memory-limit,m", po::value(&raw.memory_limit)->default_value(defaults.memory_limit_mb),
+     "item memory in megabytes")
+    ("disable-evictions,M", po::bool_switch(), "return an error when memory is full")
+    ("max-item-size,I", po::value(&raw.max_item_size)->default_value("1m"),
+     "largest value, e.g. 1m, 512k (1k..1024m)")
+    ("extended,o", po::value(&raw.extended), "comma-separated extras: idle_timeout=N")
+    ("pidfile,P", po::value<std::string>(), "write the process id to this file")
+    ("compat", po::bool_switch(), "plain memcached mode: one key token per command")
+    ("key-separator", po::value(&raw.key_separator),
+     "split every key on this character into path segments, e.g. :")
+    ("strict-parents", po::bool_switch(), "refuse to store below a missing parent")
+    ("max-depth", po::value(&raw.max_depth)->default_value(defaults.max_depth),
+     "maximum number of segments in a path")
+    ("verbose,v", po::value<int>()->implicit_value(1), "verbosity; -vv for more")
+    ("config", po::value(&raw.config), "read options from this file (long names as keys)");
+  // clang-format on
+  return desc;
+}
+
+// memcached counts repeated v's (-v, -vv, -vvv); program_options does not, so they are taken
+// out of argv first.
+int take_verbosity(std::vector<std::string>& args) {
+  int level = 0;
+  std::vector<std::string> kept;
+  for (const std::string& arg : args) {
+    if (arg.size() >= 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) == std::string::npos) {
+      level += static_cast<int>(arg.size() - 1);
+    } else {
+      kept.push_back(arg);
+    }
+  }
+  args.swap(kept);
+  return level;
+}
+
+bool parse_bool(const std::string& text) { return text == "1" || text == "true" || text == "yes"; }
+
+// The --config file: "key = value" lines, '#' comments; a flag key takes true/false.
+void read_config(const std::string& path, std::vector<std::string>& args) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read config file " + path);
+  std::string line;
+  std::vector<std::string> from_file;
+  while (std::getline(in, line)) {
+    const std::size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    const std::size_t eq = line.find('=');
+    auto trim = [](std::string s) {
+      const auto first = s.find_first_not_of(" \t\r");
+      const auto last = s.find_last_not_of(" \t\r");
+      return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+    };
+    const std::string key = trim(eq == std::string::npos ? line : line.substr(0, eq));
+    if (key.empty()) continue;
+    const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
+    if (key == "compat" || key == "strict-parents" || key == "disable-evictions") {
+      if (eq == std::string::npos || parse_bool(value)) from_file.push_back("--" + key);
+    } else if (key == "verbose") {
+      from_file.push_back("--verbose=" + value);
+    } else {
+      if (eq == std::string::npos) throw std::runtime_error("config key " + key + " needs a value");
+      from_file.push_back("--" + key + "=" + value);
+    }
+  }
+  // The command line wins: file options go first, and the last occurrence of a value is used.
+  args.insert(args.begin(), from_file.begin(), from_file.end());
+}
+
+void apply_extended(const std::string& list, Options& options) {
+  std::stringstream items(list);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    if (key == "idle_timeout" && eq != std::string::npos) {
+      options.idle_timeout = static_cast<uint32_t>(std::stoul(item.substr(eq + 1)));
+    } else {
+      throw std::runtime_error("unknown -o option: " + item);
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::size_t> parse_size(const std::string& text) {
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  if (unit == "k" || unit == "K") return value << 10;
+  if (unit == "m" || unit == "M") return value << 20;
+  if (unit == "g" || unit == "G") return value << 30;
+  if (unit.empty()) return value;
+  return std::nullopt;
+}
+
+ParsedOptions parse_options(int argc, const char* const* argv) {
+  ParsedOptions parsed;
+  Options& options = parsed.options;
+  Raw raw;
+  const po::options_description desc = describe(raw, options);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    const int verbosity = take_verbosity(args);
+    {
+      // A first pass finds --config, so its file can be read before the real parse.
+      po::variables_map first;
+      po::store(po::command_line_parser(args).options(desc).run(), first);
+      if (first.count("config")) read_config(first["config"].as<std::string>(), args);
+    }
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::ostringstream text;
+      text << "Usage: nestcached [options]\n" << desc;
+      parsed.message = text.str();
+      parsed.exit_code = 0;
+      return parsed;
+    }
+    if (vm.count("version")) {
+      parsed.message = "nestcached 0.1.0\n";
+      parsed.exit_code = 0;
+      return parsed;
+    }
+    auto require = [](bool ok, const std::string& why) {
+      if (!ok) throw std::runtime_error(why);
+    };
+    require(raw.port <= 65535, "-p: port must be 0..65535");
+    require(raw.udp_port == 0, "-U: UDP is not supported; only -U 0 is accepted");
+    require(raw.threads >= 1 && raw.threads <= 256, "-t: threads must be 1..256");
+    require(raw.max_connections >= 1, "-c: the connection limit must be at least 1");
+    require(raw.memory_limit >= 1, "-m: the memory limit must be at least 1 MB");
+    require(raw.max_depth >= 1 && raw.max_depth <= kMaxDepthLimit,
+            "--max-depth must be 1.." + std::to_string(kMaxDepthLimit));
+    const auto item_size = parse_size(raw.max_item_size);
+    require(item_size && *item_size >= kMinItemSize && *item_size <= kMaxItemSize,
+            "-I: item size must be 1k..1024m");
+    if (!raw.key_separator.empty()) {
+      const char c = raw.key_separator[0];
+      require(raw.key_separator.size() == 1 && c > ' ' && c != 0x7f,
+              "--key-separator takes one printable character");
+      options.key_separator = c;
+    }
+    options.listen = raw.listen;
+    options.port = static_cast<uint16_t>(raw.port);
+    options.udp_port = 0;
+    options.threads = raw.threads;
+    options.max_connections = raw.max_connections;
+    options.memory_limit_mb = raw.memory_limit;
+    options.max_item_size = *item_size;
+    options.max_depth = raw.max_depth;
+    options.disable_evictions = vm["disable-evictions"].as<bool>();
+    options.compat = vm["compat"].as<bool>();
+    options.strict_parents = vm["strict-parents"].as<bool>();
+    options.verbosity = verbosity + (vm.count("verbose") ? vm["verbose"].as<int>() : 0);
+    if (vm.count("pidfile")) options.pid_file = vm["pidfile"].as<std::string>();
+    options.config_file = raw.config;
+    if (!raw.extended.empty()) apply_extended(raw.extended, options);
+  } catch (const std::exception& e) {
+    parsed.message = std::string("nestcached: ") + e.what() + "\n";
+    parsed.exit_code = 64;  // EX_USAGE
+  }
+  return parsed;
+}
+
+}  // namespace nestcache

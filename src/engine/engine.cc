@@ -1,0 +1,86 @@
+// Dispatch: one place maps a verb to its operation, and a refused request to its reply, so
+// every reply leaves in pipeline order.
+#include "nestcache/engine/engine.h"
+
+#include "nestcache/protocol/composer.h"
+
+namespace nestcache {
+
+Engine::Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Options& options)
+    : tree_(tree), clock_(clock), stats_(stats), options_(options), started_(clock.now()),
+      verbosity_(options.verbosity) {}
+
+Outcome Engine::execute(const Command& command, Counters& counters, std::string& out) {
+  const std::size_t mark = out.size();
+  Outcome outcome = Outcome::keep_open;
+  switch (command.verb) {
+    case Verb::get:
+    case Verb::gets:
+    case Verb::gat:
+    case Verb::gats:
+      get(command, counters, out);
+      break;
+    case Verb::getn:
+    case Verb::getns:
+      get_node(command, counters, out);
+      break;
+    case Verb::getch:
+      get_children(command, out);
+      break;
+    case Verb::gettree:
+      get_tree(command, counters, out);
+      break;
+    case Verb::set:
+    case Verb::add:
+    case Verb::replace:
+    case Verb::append:
+    case Verb::prepend:
+    case Verb::cas:
+      store(command, counters, out);
+      break;
+    case Verb::incr:
+    case Verb::decr:
+      arith(command, counters, out);
+      break;
+    case Verb::touch:
+      touch(command, counters, out);
+      break;
+    case Verb::del:
+      remove(command, counters, out);
+      break;
+    case Verb::flush_all:
+      flush_all(command, counters, out);
+      break;
+    case Verb::version:
+      Composer(out).version(kVersion);
+      break;
+    case Verb::verbosity:
+      verbosity_.store(static_cast<int>(command.delta), std::memory_order_relaxed);
+      Composer(out).reply(Reply::ok);
+      break;
+    case Verb::quit:
+      outcome = Outcome::close;
+      break;
+    case Verb::stats:
+      stats(command, out);
+      break;
+    case Verb::help:
+      help(out);
+      break;
+  }
+  if (command.noreply) out.resize(mark);
+  return outcome;
+}
+
+void Engine::reject(const ParseResult& result, const Command& command, Counters& counters,
+                    std::string& out) {
+  if (result.error == ParseError::too_large) {
+    Counters::add(counters.store_too_large);
+    // memcached drops the old value rather than leave a stale one behind a failed set.
+    if (command.verb == Verb::set && !command.path.empty()) tree_.remove_value(command.path);
+  }
+  if (command.noreply) return;
+  Composer(out).error(result.error, result.detail);
+}
+
+}  // namespace nestcache

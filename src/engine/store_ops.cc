@@ -1,0 +1,56 @@
+// set add replace append prepend cas
+#include "nestcache/engine/engine.h"
+#include "nestcache/protocol/composer.h"
+
+namespace nestcache {
+namespace {
+
+StoreMode mode_of(Verb verb) {
+  switch (verb) {
+    case Verb::add: return StoreMode::add;
+    case Verb::replace: return StoreMode::replace;
+    case Verb::append: return StoreMode::append;
+    case Verb::prepend: return StoreMode::prepend;
+    case Verb::cas: return StoreMode::cas;
+    default: return StoreMode::set;
+  }
+}
+
+}  // namespace
+
+void Engine::store(const Command& command, Counters& counters, std::string& out) {
+  Counters::add(counters.cmd_set);
+  StoreArgs args;
+  args.mode = mode_of(command.verb);
+  args.flags = command.flags;
+  args.exptime = absolute_exptime(command.exptime, clock_.now());
+  args.cas = command.cas_unique;
+  args.data = command.data;
+  const StoreResult result = tree_.store(command.path, args);
+
+  Composer reply(out);
+  const bool is_cas = args.mode == StoreMode::cas;
+  switch (result.status) {
+    case Status::stored:
+      if (is_cas) Counters::add(counters.cas_hits);
+      reply.reply(Reply::stored);
+      break;
+    case Status::exists:
+      Counters::add(counters.cas_badval);
+      reply.reply(Reply::exists);
+      break;
+    case Status::not_found:
+      Counters::add(counters.cas_misses);
+      reply.reply(Reply::not_found);
+      break;
+    case Status::out_of_memory:
+      Counters::add(counters.store_no_memory);
+      reply.reply(Reply::out_of_memory_storing);
+      break;
+    default:
+      reply.reply(Reply::not_stored);
+      break;
+  }
+}
+
+}  // namespace nestcache

@@ -1,0 +1,45 @@
+// nestcached: options -> tree, engine, server; serve until SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <system_error>
+#include <unistd.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/config/options.h"
+#include "nestcache/engine/engine.h"
+#include "nestcache/server/server.h"
+#include "nestcache/tree/reclaimer.h"
+#include "nestcache/tree/tree.h"
+
+int main(int argc, char** argv) {
+  using namespace nestcache;
+  const ParsedOptions parsed = parse_options(argc, argv);
+  if (parsed.exit_code) {
+    (*parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
+    return *parsed.exit_code;
+  }
+  const Options& options = parsed.options;
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  Tree tree(clock, TreeOptions{options.strict_parents, options.max_depth});
+  StatsRegistry stats;
+  Engine engine(tree, clock, stats, options);
+  try {
+    Server server(options, engine, stats);
+    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";
+    if (options.verbosity > 0) {
+      std::cerr << "nestcached " << kVersion << " listening on " << options.listen << ":"
+                << server.port() << (options.compat ? " (compat)" : "") << "\n";
+    }
+    Reclaimer reclaimer(tree);
+    server.run();
+  } catch (const std::exception& e) {
+    std::cerr << "nestcached: " << e.what() << "\n";
+    return 71;  // EX_OSERR: could not bind, typically
+  }
+  if (!options.pid_file.empty()) std::remove(options.pid_file.c_str());
+  return 0;
+}

@@ -1,0 +1,13 @@
+// The one table of command names.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "nestcache/protocol/command.h"
+
+namespace nestcache {
+
+std::optional<Verb> find_verb(std::string_view name);
+
+}  // namespace nestcache

@@ -1,0 +1,317 @@
+// Line framing, tokenizing and the per-command argument rules. memcached 1.6.18's
+// proto_text.c is the reference for every error and token count in compat mode; nested mode
+// reads single-key commands from the right so the path can take any number of tokens.
+#include "nestcache/protocol/parser.h"
+
+#include <cstring>
+
+#include "command_table.h"
+#include "nestcache/common/numbers.h"
+#include "nestcache/protocol/path_args.h"
+
+namespace nestcache {
+namespace {
+
+using Tokens = absl::InlinedVector<std::string_view, 24>;
+
+void tokenize(std::string_view line, Tokens& tokens) {
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ') ++i;
+    if (i > start) tokens.push_back(line.substr(start, i - start));
+  }
+}
+
+// memcached lets a line without a newline grow past 2048 bytes only for a multi-get.
+bool looks_like_get(std::string_view input) {
+  std::size_t spaces = 0;
+  while (spaces < input.size() && input[spaces] == ' ') ++spaces;
+  if (spaces > 100) return false;
+  input.remove_prefix(spaces);
+  return input.starts_with("get ") || input.starts_with("gets ");
+}
+
+ParseResult outcome(ParseStatus status, std::size_t consumed) {
+  return ParseResult{status, consumed, ParseError::none, {}};
+}
+
+ParseResult failure(ParseError error, std::size_t consumed, std::string_view detail = {}) {
+  return ParseResult{ParseStatus::error, consumed, error, detail};
+}
+
+// Everything the per-command functions need to know about the line at hand.
+struct Line {
+  const Tokens& tokens;
+  std::size_t size;  // bytes of the line including its newline
+  const ParseOptions& options;
+};
+
+// Strips a trailing "noreply" into the command; returns the number of tokens left.
+std::size_t take_noreply(const Tokens& tokens, std::size_t min_left, Command& command) {
+  std::size_t n = tokens.size();
+  if (n > min_left && tokens[n - 1] == "noreply") {
+    command.noreply = true;
+    --n;
+  }
+  return n;
+}
+
+// Fills command.path and command.key_tokens from tokens[first, last).
+ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Command& command) {
+  const bool validate = !line.options.compat;
+  for (std::size_t i = first; i < last; ++i) {
+    std::string_view detail;
+    if (auto error = append_key(line.tokens[i], line.options.separator, validate,
+                                line.options.max_depth, command.path, detail);
+        error != ParseError::none) {
+      return failure(error, line.size, detail);
+    }
+    command.key_tokens.push_back(line.tokens[i]);
+  }
+  return outcome(ParseStatus::complete, line.size);
+}
+
+// Checks each key of a multi-key command and keeps its token for the engine.
+ParseResult take_keys(const Line& line, std::size_t first, Command& command) {
+  Path scratch;
+  for (std::size_t i = first; i < line.tokens.size(); ++i) {
+    std::string_view detail;
+    scratch.clear();
+    if (auto error = append_key(line.tokens[i], line.options.separator, !line.options.compat,
+                                line.options.max_depth, scratch, detail);
+        error != ParseError::none) {
+      return failure(error, line.size, detail);
+    }
+    command.keys.push_back(line.tokens[i]);
+  }
+  return outcome(ParseStatus::complete, line.size);
+}
+
+ParseResult parse_get(const Line& line, Command& command) {
+  const bool touching = command.verb == Verb::gat || command.verb == Verb::gats;
+  const std::size_t first_key = touching ? 2 : 1;
+  if (line.tokens.size() <= first_key) return failure(ParseError::unknown_command, line.size);
+  if (touching) {
+    auto exptime = parse_i32(line.tokens[1]);
+    if (!exptime) return failure(ParseError::invalid_exptime, line.size);
+    command.exptime = *exptime;
+  }
+  return take_keys(line, first_key, command);
+}
+
+// getn/getns need a path; getch/gettree take an optional one (none = the root).
+ParseResult parse_node_read(const Line& line, Command& command) {
+  const bool needs_path = command.verb == Verb::getn || command.verb == Verb::getns;
+  if (needs_path && line.tokens.size() < 2) return failure(ParseError::unknown_command, line.size);
+  return take_path(line, 1, line.tokens.size(), command);
+}
+
+// set|add|replace|append|prepend <key> <flags> <exptime> <bytes> [noreply]
+// cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]
+// The data block is not parsed here; see Parser::parse_line.
+ParseResult parse_storage_line(const Line& line, Command& command, int32_t& bytes) {
+  const bool is_cas = command.verb == Verb::cas;
+  const std::size_t numbers = is_cas ? 4 : 3;
+  std::size_t n = line.tokens.size();
+  std::size_t key_end;
+  if (line.options.compat) {
+    // memcached takes exactly one key; one extra token is accepted, and is noreply or ignored.
+    if (n != 2 + numbers && n != 3 + numbers) return failure(ParseError::unknown_command, line.size);
+    command.noreply = n == 3 + numbers && line.tokens[n - 1] == "noreply";
+    key_end = 2;
+  } else {
+    n = take_noreply(line.tokens, 1 + numbers, command);
+    if (n < 2 + numbers) return failure(ParseError::unknown_command, line.size);
+    key_end = n - numbers;
+  }
+  const std::size_t at = key_end;
+  auto flags = parse_u32(line.tokens[at]);
+  auto exptime = parse_i32(line.tokens[at + 1]);
+  auto length = parse_i32(line.tokens[at + 2]);
+  std::optional<uint64_t> cas_unique = is_cas ? parse_u64(line.tokens[at + 3]) : 0;
+  // The key is checked first (memcached checks its length before the numbers).
+  if (auto path = take_path(line, 1, key_end, command); path.status != ParseStatus::complete) {
+    return path;
+  }
+  if (!flags || !exptime || !length || !cas_unique || *length < 0 || *length > INT32_MAX - 2) {
+    return failure(ParseError::bad_format, line.size);
+  }
+  command.flags = *flags;
+  command.exptime = *exptime;
+  command.cas_unique = *cas_unique;
+  bytes = *length;
+  return outcome(ParseStatus::complete, line.size);
+}
+
+// incr|decr <key> <delta> [noreply]; touch <key> <exptime> [noreply]
+ParseResult parse_key_and_number(const Line& line, Command& command) {
+  std::size_t n = line.tokens.size();
+  if (line.options.compat) {
+    if (n != 3 && n != 4) return failure(ParseError::unknown_command, line.size);
+    command.noreply = n == 4 && line.tokens[3] == "noreply";
+    n = 3;
+  } else {
+    n = take_noreply(line.tokens, 2, command);
+    if (n < 3) return failure(ParseError::unknown_command, line.size);
+  }
+  if (auto path = take_path(line, 1, n - 1, command); path.status != ParseStatus::complete) {
+    return path;
+  }
+  const std::string_view number = line.tokens[n - 1];
+  if (command.verb == Verb::touch) {
+    auto exptime = parse_i32(number);
+    if (!exptime) return failure(ParseError::invalid_exptime, line.size);
+    command.exptime = *exptime;
+  } else {
+    auto delta = parse_u64(number);
+    if (!delta) return failure(ParseError::invalid_delta, line.size);
+    command.delta = *delta;
+  }
+  return outcome(ParseStatus::complete, line.size);
+}
+
+ParseResult parse_delete(const Line& line, Command& command) {
+  const std::size_t n = line.tokens.size();
+  if (n < 2) return failure(ParseError::unknown_command, line.size);
+  if (!line.options.compat) {
+    const std::size_t left = take_noreply(line.tokens, 1, command);
+    return take_path(line, 1, left, command);
+  }
+  // memcached: delete <key> [0] [noreply]; the legacy hold time must be 0.
+  if (n > 4) return failure(ParseError::unknown_command, line.size);
+  if (n > 2) {
+    const bool hold_is_zero = line.tokens[2] == "0";
+    command.noreply = line.tokens[n - 1] == "noreply";
+    const bool valid = (n == 3 && (hold_is_zero || command.noreply)) ||
+                       (n == 4 && hold_is_zero && command.noreply);
+    if (!valid) return failure(ParseError::delete_usage, line.size);
+  }
+  return take_path(line, 1, 2, command);
+}
+
+// flush_all [delay] [noreply]
+ParseResult parse_flush_all(const Line& line, Command& command) {
+  const std::size_t n = line.tokens.size();
+  if (n > 3) return failure(ParseError::unknown_command, line.size);
+  command.noreply = n > 1 && line.tokens[n - 1] == "noreply";
+  if (n == (command.noreply ? 2u : 1u)) return outcome(ParseStatus::complete, line.size);
+  auto delay = parse_i32(line.tokens[1]);
+  if (!delay) return failure(ParseError::invalid_exptime, line.size);
+  command.exptime = *delay;
+  command.has_delay = true;
+  return outcome(ParseStatus::complete, line.size);
+}
+
+// verbosity <level> [noreply]
+ParseResult parse_verbosity(const Line& line, Command& command) {
+  const std::size_t n = line.tokens.size();
+  if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
+  command.noreply = line.tokens[n - 1] == "noreply";
+  if (command.noreply && n == 2) {
+    command.noreply = false;  // "verbosity noreply" has no level: memcached says ERROR
+    return failure(ParseError::unknown_command, line.size);
+  }
+  command.delta = std::strtoul(std::string(line.tokens[1]).c_str(), nullptr, 10);
+  return outcome(ParseStatus::complete, line.size);
+}
+
+}  // namespace
+
+ParseResult Parser::parse(std::string_view input, Command& command) {
+  wanted_ = 0;
+  if (swallow_ > 0) {
+    const std::size_t n = std::min(swallow_, input.size());
+    if (n == 0) return outcome(ParseStatus::need_more, 0);
+    swallow_ -= n;
+    return outcome(ParseStatus::skipped, n);
+  }
+  const char* newline = static_cast<const char*>(std::memchr(input.data(), '\n', input.size()));
+  if (newline == nullptr) {
+    if (input.size() > options_.max_line &&
+        (!looks_like_get(input) || input.size() > options_.max_get_line)) {
+      return outcome(ParseStatus::close, 0);
+    }
+    return outcome(ParseStatus::need_more, 0);
+  }
+  const std::size_t line_size = static_cast<std::size_t>(newline - input.data()) + 1;
+  std::string_view line = input.substr(0, line_size - 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  command.clear();
+  return parse_line(line, line_size, input, command);
+}
+
+ParseResult Parser::parse_line(std::string_view text, std::size_t line_size,
+                               std::string_view input, Command& command) {
+  Tokens tokens;
+  tokenize(text, tokens);
+  const Line line{tokens, line_size, options_};
+  if (tokens.empty()) return failure(ParseError::unknown_command, line_size);
+
+  const auto verb = find_verb(tokens[0]);
+  if (!verb || (*verb == Verb::help && options_.compat)) {
+    // A browser talking HTTP to us: memcached hangs up without a word.
+    if (tokens.size() >= 2 && tokens.back().starts_with("HTTP/")) {
+      return outcome(ParseStatus::close, line_size);
+    }
+    return failure(ParseError::unknown_command, line_size);
+  }
+  command.verb = *verb;
+
+  switch (*verb) {
+    case Verb::get:
+    case Verb::gets:
+    case Verb::gat:
+    case Verb::gats:
+      return parse_get(line, command);
+    case Verb::getn:
+    case Verb::getns:
+    case Verb::getch:
+    case Verb::gettree:
+      return parse_node_read(line, command);
+    case Verb::incr:
+    case Verb::decr:
+    case Verb::touch:
+      return parse_key_and_number(line, command);
+    case Verb::del:
+      return parse_delete(line, command);
+    case Verb::flush_all:
+      return parse_flush_all(line, command);
+    case Verb::verbosity:
+      return parse_verbosity(line, command);
+    case Verb::stats: {
+      const std::size_t start = static_cast<std::size_t>(tokens[0].data() - text.data()) + 5;
+      command.args = start < text.size() ? text.substr(start) : std::string_view{};
+      return outcome(ParseStatus::complete, line_size);
+    }
+    case Verb::version:
+    case Verb::quit:
+    case Verb::help:
+      return outcome(ParseStatus::complete, line_size);
+    default:
+      break;  // storage commands, below
+  }
+
+  int32_t bytes = 0;
+  ParseResult result = parse_storage_line(line, command, bytes);
+  if (result.status != ParseStatus::complete) return result;
+  const std::size_t block = static_cast<std::size_t>(bytes) + 2;
+  if (static_cast<std::size_t>(bytes) > options_.max_item_size) {
+    // Refuse before a byte of it is buffered: the block is discarded as it arrives.
+    swallow_ = block;
+    return failure(ParseError::too_large, line_size);
+  }
+  const std::size_t total = line_size + block;
+  if (input.size() < total) {
+    wanted_ = total;
+    return outcome(ParseStatus::need_more, 0);
+  }
+  if (input.substr(line_size + bytes, 2) != "\r\n") {
+    return failure(ParseError::bad_data_chunk, total);
+  }
+  command.data = input.substr(line_size, static_cast<std::size_t>(bytes));
+  return outcome(ParseStatus::complete, total);
+}
+
+}  // namespace nestcache

@@ -1,0 +1,83 @@
+// One shard of the tree: the namespaces whose first segment hashes here, under one mutex.
+// Every method but the constructor expects `mu` to be held by the caller (Tree).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <absl/container/btree_set.h>
+#include <absl/functional/function_ref.h>
+
+#include "entry.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+
+class Tree::Shard {
+ public:
+  Shard() = default;
+  ~Shard();
+
+  // Runs a flush whose time has come; call before anything reads the shard.
+  void apply_due_flush(int64_t now);
+
+  // The live node at path[0, count), or nullptr. Expired nodes met on the way are detached
+  // (with their subtrees), and ancestors left empty are pruned.
+  Entry* find(const Path& path, std::size_t count, int64_t now);
+  // Like find, but creates missing nodes as valueless ones.
+  Entry* find_or_create(const Path& path, std::size_t count, int64_t now);
+  // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
+  Entry* live_child(Entry* parent, std::string_view name, int64_t now);
+  Entry* create_child(Entry* parent, std::string_view name);
+
+  StoreResult store(const Path& path, const StoreArgs& args, bool strict_parents,
+                    std::atomic<uint64_t>& cas_source, int64_t now);
+  ArithResult arith(Entry* node, bool increment, uint64_t delta, uint64_t cas);
+
+  void set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas);
+  void set_exptime(Entry* node, int64_t exptime);
+  // Drops the value but keeps the node while it has children.
+  void clear_value(Entry* node);
+
+  // Detaches `node` (and its subtree), hands it to the graveyard, and prunes empty ancestors.
+  void remove(Entry* node);
+  // Removes `node` and then each ancestor while it is empty.
+  void prune(Entry* node);
+
+  // flush_all now.
+  void clear();
+  // Detaches every node whose deadline has passed; returns how many.
+  std::size_t expire_due(int64_t now);
+  // Frees up to `budget` detached nodes; returns true if the graveyard is not empty.
+  bool drain(std::size_t budget);
+
+  void add_stats(TreeStats& stats) const;
+
+  std::mutex mu;
+  Children roots;
+  int64_t flush_at = 0;
+
+ private:
+  // Takes `node` out of its parent's set (or roots); the node's subtree stays with it.
+  void unlink(Entry* node);
+  void bury(Entry* node) { graveyard_.push_back(node); }
+  void free_entry(Entry* node);
+  bool attached(const Entry* node) const;
+  void account_new(const Entry* node);
+
+  absl::btree_set<std::pair<int64_t, Entry*>> deadlines_;
+  std::vector<Entry*> graveyard_;
+  std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
+  uint64_t nodes_ = 0;
+  uint64_t items_ = 0;
+  uint64_t bytes_ = 0;
+  uint64_t total_items_ = 0;
+  uint64_t reclaimed_ = 0;
+  uint64_t expired_unfetched_ = 0;
+};
+
+}  // namespace nestcache

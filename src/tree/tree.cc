@@ -1,0 +1,151 @@
+// The Tree's public operations: pick the shard, take its lock, run the shard's algorithm.
+#include "nestcache/tree/tree.h"
+
+#include <absl/hash/hash.h>
+
+#include "shard.h"
+
+namespace nestcache {
+namespace {
+
+constexpr std::size_t kShards = Tree::kShardCount;
+// Freed inline after a delete, so small deletes are accounted at once; the rest is left to the
+// background reclaimer.
+constexpr std::size_t kInlineFree = 256;
+
+}  // namespace
+
+Tree::Tree(const Clock& clock, TreeOptions options)
+    : clock_(clock), options_(options), shards_(std::make_unique<Shard[]>(kShards)) {}
+
+Tree::~Tree() = default;
+
+Tree::Shard& Tree::shard_for(std::string_view top) const {
+  return shards_[absl::Hash<std::string_view>{}(top) % kShards];
+}
+
+StoreResult Tree::store(const Path& path, const StoreArgs& args) {
+  if (path.empty() || path.size() > options_.max_depth) return StoreResult{Status::not_stored};
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  return shard.store(path, args, options_.strict_parents, next_cas_, now);
+}
+
+bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
+  if (path.empty()) return false;
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr || !node->has_value) return false;
+  node->fetched = true;
+  visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+  return true;
+}
+
+bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
+                          absl::FunctionRef<void(const ValueView&)> visit) {
+  if (path.empty()) return false;
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr || !node->has_value) return false;
+  node->fetched = true;
+  shard.set_exptime(node, new_exptime);
+  visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+  return true;
+}
+
+Status Tree::touch(const Path& path, int64_t new_exptime) {
+  if (path.empty()) return Status::not_found;
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr) return Status::not_found;
+  shard.set_exptime(node, new_exptime);
+  return Status::touched;
+}
+
+Status Tree::remove(const Path& path) {
+  if (path.empty()) return Status::not_found;
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr) return Status::not_found;
+  shard.remove(node);
+  shard.drain(kInlineFree);
+  return Status::deleted;
+}
+
+Status Tree::remove_value(const Path& path) {
+  if (path.empty()) return Status::not_found;
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr || !node->has_value) return Status::not_found;
+  shard.clear_value(node);
+  shard.drain(kInlineFree);
+  return Status::deleted;
+}
+
+ArithResult Tree::arith(const Path& path, bool increment, uint64_t delta) {
+  if (path.empty()) return ArithResult{Status::not_found};
+  Shard& shard = shard_for(path[0]);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.apply_due_flush(now);
+  Entry* node = shard.find(path, path.size(), now);
+  if (node == nullptr || !node->has_value) return ArithResult{Status::not_found};
+  const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+  return shard.arith(node, increment, delta, cas);
+}
+
+void Tree::flush(int64_t when) {
+  const int64_t now = clock_.now();
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mu);
+    if (when <= now) {
+      shard.flush_at = 0;
+      shard.clear();
+    } else {
+      shard.flush_at = when;  // a later flush_all replaces a pending one, as in memcached
+    }
+  }
+}
+
+bool Tree::collect(std::size_t budget) {
+  const int64_t now = clock_.now();
+  bool more = false;
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mu);
+    shard.apply_due_flush(now);
+    shard.expire_due(now);
+    more = shard.drain(budget) || more;
+  }
+  return more;
+}
+
+TreeStats Tree::stats() const {
+  TreeStats stats;
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mu);
+    shard.add_stats(stats);
+  }
+  return stats;
+}
+
+}  // namespace nestcache

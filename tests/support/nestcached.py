@@ -1,0 +1,106 @@
+"""Starts a real nestcached on an ephemeral port for a test, and stops it.
+
+Usage:
+    with Daemon(["--compat"]) as d:
+        sock = d.connect()
+        ...
+
+The binary comes from $NESTCACHED (set by ctest), else build/nestcached.
+"""
+
+import os
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def binary():
+    path = os.environ.get("NESTCACHED") or os.path.join(ROOT, "build", "nestcached")
+    if not os.path.exists(path):
+        raise RuntimeError(f"nestcached not found at {path}; build first or set NESTCACHED")
+    return path
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """A nestcached process listening on 127.0.0.1:<ephemeral port>."""
+
+    def __init__(self, args=(), threads=2):
+        self.args = list(args)
+        self.threads = threads
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        for _ in range(5):  # another process may take the port between probe and bind
+            self.port = free_port()
+            cmd = [binary(), "-l", "127.0.0.1", "-p", str(self.port),
+                   "-t", str(self.threads)] + self.args
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE)
+            if self._wait_ready():
+                return self
+            self.stop()
+        raise RuntimeError("nestcached did not start: " + " ".join(cmd))
+
+    def _wait_ready(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return True
+            except OSError:
+                time.sleep(0.02)
+        return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+
+    def connect(self, timeout=5.0):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def read_until(sock, terminator, timeout=5.0):
+    """Reads from sock until the bytes received end with `terminator`."""
+    sock.settimeout(timeout)
+    buf = b""
+    while not buf.endswith(terminator):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def request(sock, data, terminator=b"\r\n"):
+    sock.sendall(data)
+    return read_until(sock, terminator)
