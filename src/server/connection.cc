@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstring>
 
+#include <iostream>
+
 #include <boost/asio/write.hpp>
 
 namespace nestcache {
@@ -13,6 +15,13 @@ constexpr std::size_t kReadChunk = 16 * 1024;  // memcached's read buffer size
 // A batch stops producing replies past this much output, is written, and then goes on: a
 // pipeline of large gets never makes us buffer more than about this.
 constexpr std::size_t kMaxBatchOutput = 1024 * 1024;
+
+// The first line of `bytes`, for -vv logs.
+std::string_view first_line(std::string_view bytes) {
+  std::string_view line = bytes.substr(0, std::min(bytes.find('\n'), bytes.size()));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line.substr(0, 200);
+}
 
 }  // namespace
 
@@ -39,12 +48,18 @@ Connection::~Connection() {
 void Connection::start() {
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  id_ = socket_.native_handle();
+  if (engine_.verbosity() >= 1) {
+    std::clog << "<" << id_ << " new client connection from "
+              << socket_.remote_endpoint(ignored) << '\n';
+  }
   read();
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (engine_.verbosity() >= 1) std::clog << "<" << id_ << " connection closed.\n";
   boost::system::error_code ignored;
   idle_timer_.cancel();
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
@@ -96,11 +111,13 @@ void Connection::on_read(std::size_t bytes) {
 }
 
 void Connection::process() {
+  const bool trace = engine_.verbosity() >= 2;
   while (!closing_ && out_.size() < kMaxBatchOutput) {
     const std::string_view input(in_.data() + begin_, end_ - begin_);
     const ParseResult result = parser_.parse(input, command_);
     if (result.status == ParseStatus::need_more) break;
     begin_ += result.consumed;
+    const std::size_t reply_at = out_.size();
     switch (result.status) {
       case ParseStatus::complete:
         if (engine_.execute(command_, counters_, out_) == Outcome::close) closing_ = true;
@@ -113,6 +130,13 @@ void Connection::process() {
         break;
       default:
         break;  // skipped: part of a refused data block
+    }
+    if (trace && result.status != ParseStatus::skipped) {
+      std::clog << '<' << id_ << ' ' << first_line(input) << '\n';
+      if (out_.size() > reply_at) {
+        std::clog << '>' << id_ << ' ' << first_line(std::string_view(out_).substr(reply_at))
+                  << '\n';
+      }
     }
   }
   if (!out_.empty()) {

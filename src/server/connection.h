@@ -51,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t end_ = 0;    // one past the last received byte
   std::string out_;
   Command command_;
+  int id_ = -1;  // the socket's descriptor, as memcached names connections in its logs
   bool closing_ = false;  // flush what is pending, then close
   bool closed_ = false;
 };

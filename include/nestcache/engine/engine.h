@@ -33,6 +33,8 @@ class Engine {
 
   const Options& options() const { return options_; }
   int64_t started() const { return started_; }
+  // Current verbosity (-v, changed at run time by `verbosity`).
+  int verbosity() const { return verbosity_.load(std::memory_order_relaxed); }
 
  private:
   void store(const Command& command, Counters& counters, std::string& out);
