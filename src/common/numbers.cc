@@ -40,6 +40,17 @@ bool ends_cleanly(const char* str, const char* end) {
   return is_space(*end) || (*end == '\0' && end != str);
 }
 
+// strtol's acceptance rules; safe_strtol without the final assignment to 32 bits.
+std::optional<long> parse_long(std::string_view text) {
+  Terminated t(text);
+  errno = 0;
+  char* end = nullptr;
+  long value = std::strtol(t.buf, &end, 10);
+  if (errno == ERANGE || end == t.buf) return std::nullopt;
+  if (!ends_cleanly(t.buf, end)) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_u64(std::string_view text) {
@@ -70,14 +81,22 @@ std::optional<uint32_t> parse_u32(std::string_view text) {
 }
 
 std::optional<int32_t> parse_i32(std::string_view text) {
-  Terminated t(text);
-  errno = 0;
-  char* end = nullptr;
-  long value = std::strtol(t.buf, &end, 10);
-  if (errno == ERANGE || end == t.buf) return std::nullopt;
-  if (!ends_cleanly(t.buf, end)) return std::nullopt;
-  if (value > INT32_MAX || value < INT32_MIN) return std::nullopt;
-  return static_cast<int32_t>(value);
+  auto value = parse_long(text);
+  if (!value || *value > INT32_MAX || *value < INT32_MIN) return std::nullopt;
+  return static_cast<int32_t>(*value);
+}
+
+std::optional<uint32_t> parse_u32_truncating(std::string_view text) {
+  // strtoul is strtoull where long is 64 bits, so safe_strtoul is parse_u64 cut to 32 bits.
+  auto value = parse_u64(text);
+  if (!value) return std::nullopt;
+  return static_cast<uint32_t>(*value);
+}
+
+std::optional<int32_t> parse_i32_truncating(std::string_view text) {
+  auto value = parse_long(text);
+  if (!value) return std::nullopt;
+  return static_cast<int32_t>(*value);  // modular, as memcached's assignment to an int32_t
 }
 
 }  // namespace nestcache

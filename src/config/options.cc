@@ -3,11 +3,15 @@
 #include "nestcache/config/options.h"
 
 #include <cctype>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <string_view>
 
 #include <boost/program_options.hpp>
 
+#include "nestcache/common/numbers.h"
 #include "nestcache/common/path.h"
 
 namespace po = boost::program_options;
@@ -17,11 +21,14 @@ namespace {
 
 constexpr std::size_t kMinItemSize = 1024;
 constexpr std::size_t kMaxItemSize = std::size_t{1024} * 1024 * 1024;
+// The largest -m whose byte count (limit_maxbytes) still fits in a size_t.
+constexpr long long kMaxMemoryMb = static_cast<long long>(SIZE_MAX >> 20);
 
 struct Raw {
   std::string listen, max_item_size, key_separator, extended, config;
-  unsigned long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
-                max_depth = 0;
+  // Signed: an unsigned conversion would turn "-1" into a huge value instead of refusing it.
+  long long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
+            max_depth = 0;
 };
 
 po::options_description describe(Raw& raw, const Options& defaults) {
@@ -76,8 +83,9 @@ int take_verbosity(std::vector<std::string>& args) {
 
 bool parse_bool(const std::string& text) { return text == "1" || text == "true" || text == "yes"; }
 
-// The --config file: "key = value" lines, '#' comments; a flag key takes true/false.
-void read_config(const std::string& path, std::vector<std::string>& args) {
+// The --config file: "key = value" lines, '#' comments; a flag key takes true/false. Returns
+// the settings as long options ("--key=value").
+std::vector<std::string> read_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read config file " + path);
   std::string line;
@@ -103,8 +111,7 @@ void read_config(const std::string& path, std::vector<std::string>& args) {
       from_file.push_back("--" + key + "=" + value);
     }
   }
-  // The command line wins: file options go first, and the last occurrence of a value is used.
-  args.insert(args.begin(), from_file.begin(), from_file.end());
+  return from_file;
 }
 
 void apply_extended(const std::string& list, Options& options) {
@@ -114,7 +121,9 @@ void apply_extended(const std::string& list, Options& options) {
     const std::size_t eq = item.find('=');
     const std::string key = item.substr(0, eq);
     if (key == "idle_timeout" && eq != std::string::npos) {
-      options.idle_timeout = static_cast<uint32_t>(std::stoul(item.substr(eq + 1)));
+      const auto seconds = parse_u32(std::string_view(item).substr(eq + 1));
+      if (!seconds) throw std::runtime_error("-o idle_timeout takes a number of seconds: " + item);
+      options.idle_timeout = *seconds;
     } else {
       throw std::runtime_error("unknown -o option: " + item);
     }
@@ -133,11 +142,14 @@ std::optional<std::size_t> parse_size(const std::string& text) {
     return std::nullopt;
   }
   const std::string unit = text.substr(used);
-  if (unit == "k" || unit == "K") return value << 10;
-  if (unit == "m" || unit == "M") return value << 20;
-  if (unit == "g" || unit == "G") return value << 30;
-  if (unit.empty()) return value;
-  return std::nullopt;
+  int shift = -1;
+  if (unit.empty()) shift = 0;
+  if (unit == "k" || unit == "K") shift = 10;
+  if (unit == "m" || unit == "M") shift = 20;
+  if (unit == "g" || unit == "G") shift = 30;
+  // A size that does not fit is refused, not wrapped into a small one.
+  if (shift < 0 || value > (std::numeric_limits<std::size_t>::max() >> shift)) return std::nullopt;
+  return static_cast<std::size_t>(value) << shift;
 }
 
 ParsedOptions parse_options(int argc, const char* const* argv) {
@@ -148,14 +160,14 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     const int verbosity = take_verbosity(args);
-    {
-      // A first pass finds --config, so its file can be read before the real parse.
-      po::variables_map first;
-      po::store(po::command_line_parser(args).options(desc).run(), first);
-      if (first.count("config")) read_config(first["config"].as<std::string>(), args);
-    }
+    // The command line wins over the file: it is stored first, and program_options keeps the
+    // first stored value of an option (a later store only fills in what is still defaulted).
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("config")) {
+      const std::vector<std::string> from_file = read_config(vm["config"].as<std::string>());
+      po::store(po::command_line_parser(from_file).options(desc).run(), vm);
+    }
     po::notify(vm);
     if (vm.count("help")) {
       std::ostringstream text;
@@ -172,12 +184,13 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     auto require = [](bool ok, const std::string& why) {
       if (!ok) throw std::runtime_error(why);
     };
-    require(raw.port <= 65535, "-p: port must be 0..65535");
+    require(raw.port >= 0 && raw.port <= 65535, "-p: port must be 0..65535");
     require(raw.udp_port == 0, "-U: UDP is not supported; only -U 0 is accepted");
     require(raw.threads >= 1 && raw.threads <= 256, "-t: threads must be 1..256");
     require(raw.max_connections >= 1, "-c: the connection limit must be at least 1");
-    require(raw.memory_limit >= 1, "-m: the memory limit must be at least 1 MB");
-    require(raw.max_depth >= 1 && raw.max_depth <= kMaxDepthLimit,
+    require(raw.memory_limit >= 1 && raw.memory_limit <= kMaxMemoryMb,
+            "-m: the memory limit must be 1.." + std::to_string(kMaxMemoryMb) + " MB");
+    require(raw.max_depth >= 1 && raw.max_depth <= static_cast<long long>(kMaxDepthLimit),
             "--max-depth must be 1.." + std::to_string(kMaxDepthLimit));
     const auto item_size = parse_size(raw.max_item_size);
     require(item_size && *item_size >= kMinItemSize && *item_size <= kMaxItemSize,
@@ -191,11 +204,11 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     options.listen = raw.listen;
     options.port = static_cast<uint16_t>(raw.port);
     options.udp_port = 0;
-    options.threads = raw.threads;
-    options.max_connections = raw.max_connections;
-    options.memory_limit_mb = raw.memory_limit;
+    options.threads = static_cast<std::size_t>(raw.threads);
+    options.max_connections = static_cast<std::size_t>(raw.max_connections);
+    options.memory_limit_mb = static_cast<std::size_t>(raw.memory_limit);
     options.max_item_size = *item_size;
-    options.max_depth = raw.max_depth;
+    options.max_depth = static_cast<std::size_t>(raw.max_depth);
     options.disable_evictions = vm["disable-evictions"].as<bool>();
     options.compat = vm["compat"].as<bool>();
     options.strict_parents = vm["strict-parents"].as<bool>();

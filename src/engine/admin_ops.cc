@@ -47,8 +47,10 @@ constexpr std::string_view kHelp[] = {
 void Engine::flush_all(const Command& command, Counters& counters, std::string& out) {
   Counters::add(counters.cmd_flush);
   const int64_t now = clock_.now();
-  tree_.flush(command.has_delay && command.exptime > 0 ? absolute_exptime(command.exptime, now)
-                                                       : now);
+  // memcached invalidates what exists at realtime(delay) - 1: "flush_all 1" acts at once.
+  tree_.flush(command.has_delay && command.exptime > 0
+                  ? absolute_exptime(command.exptime, now) - 1
+                  : now);
   Composer(out).reply(Reply::ok);
 }
 
@@ -66,7 +68,7 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("pid", static_cast<uint64_t>(getpid()));
     reply.stat("uptime", static_cast<uint64_t>(now - started_));
     reply.stat("time", static_cast<uint64_t>(now));
-    reply.stat("version", kVersion);
+    reply.stat("version", kVersionReply);
     reply.stat("pointer_size", sizeof(void*) * 8);
     reply.stat("rusage_user", seconds_text(usage.ru_utime));
     reply.stat("rusage_system", seconds_text(usage.ru_stime));

@@ -2,6 +2,8 @@
 // every reply leaves in pipeline order.
 #include "nestcache/engine/engine.h"
 
+#include <algorithm>
+
 #include "nestcache/protocol/composer.h"
 
 namespace nestcache {
@@ -52,10 +54,12 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
       flush_all(command, counters, out);
       break;
     case Verb::version:
-      Composer(out).version(kVersion);
+      Composer(out).version(kVersionReply);
       break;
     case Verb::verbosity:
-      verbosity_.store(static_cast<int>(command.delta), std::memory_order_relaxed);
+      // memcached caps the level at its maximum (2).
+      verbosity_.store(static_cast<int>(std::min<uint64_t>(command.delta, 2)),
+                       std::memory_order_relaxed);
       Composer(out).reply(Reply::ok);
       break;
     case Verb::quit:

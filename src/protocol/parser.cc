@@ -3,7 +3,9 @@
 // reads single-key commands from the right so the path can take any number of tokens.
 #include "nestcache/protocol/parser.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "command_table.h"
 #include "nestcache/common/numbers.h"
@@ -48,6 +50,16 @@ struct Line {
   const ParseOptions& options;
 };
 
+// memcached 1.6.18 (64-bit) reads its 32-bit fields in 64 bits and cuts them without a range
+// check; compat mode does the same, nested mode refuses what does not fit (protocol-decisions).
+std::optional<uint32_t> parse_u32_field(const Line& line, std::string_view text) {
+  return line.options.compat ? parse_u32_truncating(text) : parse_u32(text);
+}
+
+std::optional<int32_t> parse_i32_field(const Line& line, std::string_view text) {
+  return line.options.compat ? parse_i32_truncating(text) : parse_i32(text);
+}
+
 // Strips a trailing "noreply" into the command; returns the number of tokens left.
 std::size_t take_noreply(const Tokens& tokens, std::size_t min_left, Command& command) {
   std::size_t n = tokens.size();
@@ -89,23 +101,30 @@ ParseResult take_keys(const Line& line, std::size_t first, Command& command) {
   return outcome(ParseStatus::complete, line.size);
 }
 
+// get|gets <key>+; gat|gats <exptime> <key>+. memcached 1.6.18 reads gat's exptime before
+// looking for keys, so in compat mode "gat x" is an exptime error and "gat 0" a get of no keys
+// (END); nested mode holds to the grammar: no key is too few tokens.
 ParseResult parse_get(const Line& line, Command& command) {
   const bool touching = command.verb == Verb::gat || command.verb == Verb::gats;
   const std::size_t first_key = touching ? 2 : 1;
-  if (line.tokens.size() <= first_key) return failure(ParseError::unknown_command, line.size);
+  const std::size_t min_tokens = line.options.compat ? 2 : first_key + 1;
+  if (line.tokens.size() < min_tokens) return failure(ParseError::unknown_command, line.size);
   if (touching) {
-    auto exptime = parse_i32(line.tokens[1]);
+    auto exptime = parse_i32_field(line, line.tokens[1]);
     if (!exptime) return failure(ParseError::invalid_exptime, line.size);
     command.exptime = *exptime;
   }
   return take_keys(line, first_key, command);
 }
 
-// getn/getns need a path; getch/gettree take an optional one (none = the root).
+// getn/getns need a path; getch/gettree take an optional one (none = the root). A trailing
+// noreply is the option here too, never a segment, so "getn a noreply" reads a and answers
+// nothing (protocol-decisions; protocol.md 2.4).
 ParseResult parse_node_read(const Line& line, Command& command) {
   const bool needs_path = command.verb == Verb::getn || command.verb == Verb::getns;
-  if (needs_path && line.tokens.size() < 2) return failure(ParseError::unknown_command, line.size);
-  return take_path(line, 1, line.tokens.size(), command);
+  const std::size_t n = take_noreply(line.tokens, 1, command);
+  if (needs_path && n < 2) return failure(ParseError::unknown_command, line.size);
+  return take_path(line, 1, n, command);
 }
 
 // set|add|replace|append|prepend <key> <flags> <exptime> <bytes> [noreply]
@@ -118,7 +137,8 @@ ParseResult parse_storage_line(const Line& line, Command& command, int32_t& byte
   std::size_t key_end;
   if (line.options.compat) {
     // memcached takes exactly one key; one extra token is accepted, and is noreply or ignored.
-    if (n != 2 + numbers && n != 3 + numbers) return failure(ParseError::unknown_command, line.size);
+    if (n != 2 + numbers && n != 3 + numbers)
+      return failure(ParseError::unknown_command, line.size);
     command.noreply = n == 3 + numbers && line.tokens[n - 1] == "noreply";
     key_end = 2;
   } else {
@@ -127,9 +147,9 @@ ParseResult parse_storage_line(const Line& line, Command& command, int32_t& byte
     key_end = n - numbers;
   }
   const std::size_t at = key_end;
-  auto flags = parse_u32(line.tokens[at]);
-  auto exptime = parse_i32(line.tokens[at + 1]);
-  auto length = parse_i32(line.tokens[at + 2]);
+  auto flags = parse_u32_field(line, line.tokens[at]);
+  auto exptime = parse_i32_field(line, line.tokens[at + 1]);
+  auto length = parse_i32_field(line, line.tokens[at + 2]);
   std::optional<uint64_t> cas_unique = is_cas ? parse_u64(line.tokens[at + 3]) : 0;
   // The key is checked first (memcached checks its length before the numbers).
   if (auto path = take_path(line, 1, key_end, command); path.status != ParseStatus::complete) {
@@ -161,7 +181,7 @@ ParseResult parse_key_and_number(const Line& line, Command& command) {
   }
   const std::string_view number = line.tokens[n - 1];
   if (command.verb == Verb::touch) {
-    auto exptime = parse_i32(number);
+    auto exptime = parse_i32_field(line, number);
     if (!exptime) return failure(ParseError::invalid_exptime, line.size);
     command.exptime = *exptime;
   } else {
@@ -177,6 +197,7 @@ ParseResult parse_delete(const Line& line, Command& command) {
   if (n < 2) return failure(ParseError::unknown_command, line.size);
   if (!line.options.compat) {
     const std::size_t left = take_noreply(line.tokens, 1, command);
+    if (left < 2) return failure(ParseError::unknown_command, line.size);  // "delete noreply"
     return take_path(line, 1, left, command);
   }
   // memcached: delete <key> [0] [noreply]; the legacy hold time must be 0.
@@ -197,24 +218,30 @@ ParseResult parse_flush_all(const Line& line, Command& command) {
   if (n > 3) return failure(ParseError::unknown_command, line.size);
   command.noreply = n > 1 && line.tokens[n - 1] == "noreply";
   if (n == (command.noreply ? 2u : 1u)) return outcome(ParseStatus::complete, line.size);
-  auto delay = parse_i32(line.tokens[1]);
+  auto delay = parse_i32_field(line, line.tokens[1]);
   if (!delay) return failure(ParseError::invalid_exptime, line.size);
   command.exptime = *delay;
   command.has_delay = true;
   return outcome(ParseStatus::complete, line.size);
 }
 
-// verbosity <level> [noreply]
+// verbosity <level> [noreply]. memcached 1.6.18 checks the level like any 32-bit number, so
+// "verbosity noreply" is a bad level whose error the noreply hides: no reply at all (older
+// memcacheds answered ERROR).
 ParseResult parse_verbosity(const Line& line, Command& command) {
   const std::size_t n = line.tokens.size();
   if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
   command.noreply = line.tokens[n - 1] == "noreply";
-  if (command.noreply && n == 2) {
-    command.noreply = false;  // "verbosity noreply" has no level: memcached says ERROR
-    return failure(ParseError::unknown_command, line.size);
-  }
-  command.delta = std::strtoul(std::string(line.tokens[1]).c_str(), nullptr, 10);
+  auto level = parse_u32_field(line, line.tokens[1]);
+  if (!level) return failure(ParseError::bad_format, line.size);
+  command.delta = *level;
   return outcome(ParseStatus::complete, line.size);
+}
+
+// memcached 1.6.18 sends a line whose first byte is one of these to a group of its commands
+// that answers ERROR when the name is not found there, before its HTTP check.
+bool memcached_answers_error(std::string_view name) {
+  return std::string_view("acdgist").find(name.front()) != std::string_view::npos;
 }
 
 }  // namespace
@@ -242,8 +269,8 @@ ParseResult Parser::parse(std::string_view input, Command& command) {
   return parse_line(line, line_size, input, command);
 }
 
-ParseResult Parser::parse_line(std::string_view text, std::size_t line_size,
-                               std::string_view input, Command& command) {
+ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std::string_view input,
+                               Command& command) {
   Tokens tokens;
   tokenize(text, tokens);
   const Line line{tokens, line_size, options_};
@@ -251,8 +278,10 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size,
 
   const auto verb = find_verb(tokens[0]);
   if (!verb || (*verb == Verb::help && options_.compat)) {
-    // A browser talking HTTP to us: memcached hangs up without a word.
-    if (tokens.size() >= 2 && tokens.back().starts_with("HTTP/")) {
+    // A browser talking HTTP to us: memcached hangs up without a word (in compat mode, only where
+    // memcached gets as far as its HTTP check).
+    if (tokens.back().starts_with("HTTP/") &&
+        !(options_.compat && memcached_answers_error(tokens[0]))) {
       return outcome(ParseStatus::close, line_size);
     }
     return failure(ParseError::unknown_command, line_size);

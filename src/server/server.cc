@@ -67,6 +67,12 @@ class Server::Impl {
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
  private:
+  // A connection and the thread it lives on, so stop() can close it there.
+  struct Live {
+    std::weak_ptr<Connection> connection;
+    asio::io_context* context;
+  };
+
   void accept() {
     const std::size_t worker = pool_.next();
     acceptor_.async_accept(pool_.at(worker), [this, worker](boost::system::error_code ec,
@@ -111,22 +117,18 @@ class Server::Impl {
                       });
   }
 
-  // A connection and the thread it lives on, so stop() can close it there.
-  struct Live {
-    std::weak_ptr<Connection> connection;
-    asio::io_context* context;
-  };
-
   const Options& options_;
   Engine& engine_;
   StatsRegistry& stats_;
   ParseOptions parse_;
+  // Declared before the pool: a connection released while the pool is destroyed still reaches
+  // parse_, mu_ and live_.
+  std::mutex mu_;
+  std::unordered_map<Connection*, Live> live_;
   IoContextPool pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   std::vector<Counters*> counters_;
-  std::mutex mu_;
-  std::unordered_map<Connection*, Live> live_;
   bool stopping_ = false;  // touched only on pool_.at(0)'s thread
 };
 

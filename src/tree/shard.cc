@@ -13,11 +13,12 @@ Tree::Shard::~Shard() {
   }
 }
 
-void Tree::Shard::apply_due_flush(int64_t now) {
+void Tree::Shard::advance(int64_t now) {
   if (flush_at != 0 && flush_at <= now) {
     flush_at = 0;
     clear();
   }
+  expire_due(now);
 }
 
 Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now) {

@@ -22,8 +22,10 @@ class Tree::Shard {
   Shard() = default;
   ~Shard();
 
-  // Runs a flush whose time has come; call before anything reads the shard.
-  void apply_due_flush(int64_t now);
+  // Brings the shard up to `now` before anything reads it: runs a flush whose time has come,
+  // then detaches every node whose deadline has passed (pruning the ancestors it leaves empty),
+  // so no read sees an expired node, nor an ancestor kept only by one. Cheap when nothing is due.
+  void advance(int64_t now);
 
   // The live node at path[0, count), or nullptr. Expired nodes met on the way are detached
   // (with their subtrees), and ancestors left empty are pruned.
@@ -50,8 +52,6 @@ class Tree::Shard {
 
   // flush_all now.
   void clear();
-  // Detaches every node whose deadline has passed; returns how many.
-  std::size_t expire_due(int64_t now);
   // Frees up to `budget` detached nodes; returns true if the graveyard is not empty.
   bool drain(std::size_t budget);
 
@@ -68,6 +68,8 @@ class Tree::Shard {
   void free_entry(Entry* node);
   bool attached(const Entry* node) const;
   void account_new(const Entry* node);
+  // Detaches every node whose deadline has passed; returns how many.
+  std::size_t expire_due(int64_t now);
 
   absl::btree_set<std::pair<int64_t, Entry*>> deadlines_;
   std::vector<Entry*> graveyard_;

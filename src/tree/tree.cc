@@ -29,7 +29,7 @@ StoreResult Tree::store(const Path& path, const StoreArgs& args) {
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   return shard.store(path, args, options_.strict_parents, next_cas_, now);
 }
 
@@ -38,7 +38,7 @@ bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visi
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr || !node->has_value) return false;
   node->fetched = true;
@@ -52,7 +52,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr || !node->has_value) return false;
   node->fetched = true;
@@ -66,7 +66,7 @@ Status Tree::touch(const Path& path, int64_t new_exptime) {
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr) return Status::not_found;
   shard.set_exptime(node, new_exptime);
@@ -78,7 +78,7 @@ Status Tree::remove(const Path& path) {
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr) return Status::not_found;
   shard.remove(node);
@@ -91,7 +91,7 @@ Status Tree::remove_value(const Path& path) {
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr || !node->has_value) return Status::not_found;
   shard.clear_value(node);
@@ -104,7 +104,7 @@ ArithResult Tree::arith(const Path& path, bool increment, uint64_t delta) {
   Shard& shard = shard_for(path[0]);
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr || !node->has_value) return ArithResult{Status::not_found};
   const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -131,8 +131,7 @@ bool Tree::collect(std::size_t budget) {
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
-    shard.apply_due_flush(now);
-    shard.expire_due(now);
+    shard.advance(now);
     more = shard.drain(budget) || more;
   }
   return more;

@@ -44,7 +44,7 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
     for (std::size_t i = 0; i < kShardCount; ++i) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mu);
-      shard.apply_due_flush(now);
+      shard.advance(now);
       for (Entry* node : shard.roots) {
         if (!node->expired(now)) names.push_back(node->name);
       }
@@ -54,7 +54,7 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
   }
   Shard& shard = shard_for(path[0]);
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr) return false;
   if (node->has_children()) {
@@ -77,7 +77,7 @@ bool Tree::walk(const Path& path,
   }
   Shard& shard = shard_for(path[0]);
   std::lock_guard lock(shard.mu);
-  shard.apply_due_flush(now);
+  shard.advance(now);
   Entry* node = shard.find(path, path.size(), now);
   if (node == nullptr) return false;
   Path full = path;

@@ -16,4 +16,10 @@ std::optional<uint32_t> parse_u32(std::string_view text);
 // A signed 32-bit field (exptime, byte counts, delays), as memcached's safe_strtol.
 std::optional<int32_t> parse_i32(std::string_view text);
 
+// memcached 1.6.18's safe_strtoul and safe_strtol as they behave on a 64-bit build, which compat
+// mode reproduces: the number is read in 64 bits and cut to 32 without a range check, so flags
+// 4294967296 is 0, bytes 4294967297 is 1 and exptime 2147483648 is INT32_MIN.
+std::optional<uint32_t> parse_u32_truncating(std::string_view text);
+std::optional<int32_t> parse_i32_truncating(std::string_view text);
+
 }  // namespace nestcache

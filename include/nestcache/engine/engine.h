@@ -16,6 +16,10 @@
 namespace nestcache {
 
 inline constexpr const char* kVersion = "0.1.0";
+// What `version` and `stats` report: the memcached protocol level we serve, then our own
+// version. Clients gate behaviour on the leading x.y.z (libmemcached's memccapable expects 1.6
+// behaviour only from a server that says 1.6).
+inline constexpr const char* kVersionReply = "1.6.18-nestcache-0.1.0";
 
 enum class Outcome : uint8_t { keep_open, close };
 

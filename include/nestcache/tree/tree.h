@@ -66,7 +66,7 @@ struct TreeStats {
   uint64_t total_items = 0;      // values ever stored
   uint64_t max_depth = 0;        // deepest live node (1 = top level)
   uint64_t pending_free = 0;     // detached nodes not yet freed
-  uint64_t reclaimed = 0;        // expired nodes removed by the background sweep
+  uint64_t reclaimed = 0;        // nodes detached when their deadline passed (with subtrees)
   uint64_t expired_unfetched = 0;
 };
 
