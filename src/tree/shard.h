@@ -82,4 +82,20 @@ class Tree::Shard {
   uint64_t expired_unfetched_ = 0;
 };
 
+template <typename Fn>
+auto Tree::with_shard(std::string_view top, Fn&& fn) {
+  Shard& shard = shard_for(top);
+  const int64_t now = clock_.now();
+  std::lock_guard lock(shard.mu);
+  shard.advance(now);
+  return fn(shard, now);
+}
+
+template <typename Fn>
+auto Tree::with_node(const Path& path, Fn&& fn) {
+  return with_shard(path[0], [&](Shard& shard, int64_t now) {
+    return fn(shard, shard.find(path, path.size(), now));
+  });
+}
+
 }  // namespace nestcache

@@ -26,89 +26,69 @@ Tree::Shard& Tree::shard_for(std::string_view top) const {
 
 StoreResult Tree::store(const Path& path, const StoreArgs& args) {
   if (path.empty() || path.size() > options_.max_depth) return StoreResult{Status::not_stored};
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  return shard.store(path, args, options_.strict_parents, next_cas_, now);
+  return with_shard(path[0], [&](Shard& shard, int64_t now) {
+    return shard.store(path, args, options_.strict_parents, next_cas_, now);
+  });
 }
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr || !node->has_value) return false;
-  node->fetched = true;
-  visit(ValueView{node->data, node->flags, node->exptime, node->cas});
-  return true;
+  return with_node(path, [&](Shard&, Entry* node) {
+    if (node == nullptr || !node->has_value) return false;
+    node->fetched = true;
+    visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+    return true;
+  });
 }
 
 bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
                           absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr || !node->has_value) return false;
-  node->fetched = true;
-  shard.set_exptime(node, new_exptime);
-  visit(ValueView{node->data, node->flags, node->exptime, node->cas});
-  return true;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value) return false;
+    node->fetched = true;
+    shard.set_exptime(node, new_exptime);
+    visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+    return true;
+  });
 }
 
 Status Tree::touch(const Path& path, int64_t new_exptime) {
   if (path.empty()) return Status::not_found;
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr) return Status::not_found;
-  shard.set_exptime(node, new_exptime);
-  return Status::touched;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr) return Status::not_found;
+    shard.set_exptime(node, new_exptime);
+    return Status::touched;
+  });
 }
 
 Status Tree::remove(const Path& path) {
   if (path.empty()) return Status::not_found;
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr) return Status::not_found;
-  shard.remove(node);
-  shard.drain(kInlineFree);
-  return Status::deleted;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr) return Status::not_found;
+    shard.remove(node);
+    shard.drain(kInlineFree);
+    return Status::deleted;
+  });
 }
 
 Status Tree::remove_value(const Path& path) {
   if (path.empty()) return Status::not_found;
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr || !node->has_value) return Status::not_found;
-  shard.clear_value(node);
-  shard.drain(kInlineFree);
-  return Status::deleted;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value) return Status::not_found;
+    shard.clear_value(node);
+    shard.drain(kInlineFree);
+    return Status::deleted;
+  });
 }
 
 ArithResult Tree::arith(const Path& path, bool increment, uint64_t delta) {
   if (path.empty()) return ArithResult{Status::not_found};
-  Shard& shard = shard_for(path[0]);
-  const int64_t now = clock_.now();
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr || !node->has_value) return ArithResult{Status::not_found};
-  const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
-  return shard.arith(node, increment, delta, cas);
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value) return ArithResult{Status::not_found};
+    const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+    return shard.arith(node, increment, delta, cas);
+  });
 }
 
 void Tree::flush(int64_t when) {

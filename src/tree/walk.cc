@@ -52,15 +52,13 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
     std::sort(names.begin() + static_cast<std::ptrdiff_t>(first), names.end());
     return true;
   }
-  Shard& shard = shard_for(path[0]);
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr) return false;
-  if (node->has_children()) {
-    for (Entry* child : sorted_live(*node->children, now)) names.push_back(child->name);
-  }
-  return true;
+  return with_node(path, [&](Shard&, Entry* node) {
+    if (node == nullptr) return false;
+    if (node->has_children()) {
+      for (Entry* child : sorted_live(*node->children, now)) names.push_back(child->name);
+    }
+    return true;
+  });
 }
 
 bool Tree::walk(const Path& path,
@@ -75,14 +73,12 @@ bool Tree::walk(const Path& path,
     }
     return true;
   }
-  Shard& shard = shard_for(path[0]);
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  Entry* node = shard.find(path, path.size(), now);
-  if (node == nullptr) return false;
-  Path full = path;
-  walk_node(node, full, now, visit);
-  return true;
+  return with_node(path, [&](Shard&, Entry* node) {
+    if (node == nullptr) return false;
+    Path full = path;
+    walk_node(node, full, now, visit);
+    return true;
+  });
 }
 
 }  // namespace nestcache

@@ -123,6 +123,13 @@ class Tree {
 
  private:
   Shard& shard_for(std::string_view top) const;
+  // Runs fn(shard, now) under the lock of the shard that holds `top`, once the shard has been
+  // brought up to now (due flushes and expiries applied). Defined in shard.h.
+  template <typename Fn>
+  auto with_shard(std::string_view top, Fn&& fn);
+  // The same, with fn(shard, node) given the live node at a non-empty `path` (or nullptr).
+  template <typename Fn>
+  auto with_node(const Path& path, Fn&& fn);
 
   const Clock& clock_;
   TreeOptions options_;
