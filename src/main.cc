@@ -1,10 +1,10 @@
 // nestcached: options -> tree, engine, server; serve until SIGINT/SIGTERM.
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <system_error>
-#include <unistd.h>
 
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"

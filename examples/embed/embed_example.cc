@@ -1,1 +1,86 @@
-int main() { return 0; }
+// Embedding nestcache's core library: a Tree used straight from C++, with no server and no
+// protocol text. It caches tenant -> user -> field, reads a value, lists children, walks a
+// subtree, and drops a whole tenant with one remove().
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/common/path.h"
+#include "nestcache/tree/tree.h"
+
+namespace {
+
+using nestcache::Path;
+using nestcache::Tree;
+
+std::string join(const Path& path) {
+  std::string text;
+  for (std::string_view segment : path) {
+    if (!text.empty()) text += ' ';
+    text += segment;
+  }
+  return text;
+}
+
+void store(Tree& tree, const Path& path, std::string_view value) {
+  nestcache::StoreArgs args;  // a plain set: flags 0, never expires
+  args.data = value;
+  const bool stored = tree.store(path, args).status == nestcache::Status::stored;
+  std::cout << "store " << join(path) << " = " << value << (stored ? "" : " FAILED") << "\n";
+}
+
+void print_children(Tree& tree, const Path& path) {
+  std::vector<std::string> names;
+  tree.children(path, names);
+  std::cout << "children of [" << join(path) << "]:";
+  for (const std::string& name : names) std::cout << ' ' << name;
+  std::cout << "\n";
+}
+
+void print_walk(Tree& tree, const Path& path) {
+  std::cout << "walk [" << join(path) << "]:\n";
+  tree.walk(path, [](const Path& full, const nestcache::ValueView& value) {
+    std::cout << "  " << join(full) << " = " << value.data << "\n";
+  });
+}
+
+}  // namespace
+
+int main() {
+  nestcache::SystemClock clock;  // the wall clock drives expiry
+  Tree tree(clock);              // default options: missing parents are created
+
+  store(tree, {"acme", "user", "1", "name"}, "Ada");
+  store(tree, {"acme", "user", "1", "email"}, "ada@acme.test");
+  store(tree, {"acme", "user", "2", "name"}, "Grace");
+  store(tree, {"globex", "user", "7", "name"}, "Hank");
+  store(tree, {"globex", "plan"}, "gold");
+
+  // A read hands the value to a callback while the namespace's lock is held: copy what you need.
+  std::string name;
+  const bool hit = tree.read({"acme", "user", "2", "name"},
+                             [&](const nestcache::ValueView& value) { name = value.data; });
+  std::cout << "read acme user 2 name -> " << (hit ? name : "(miss)") << "\n";
+  // "acme user" has children but no value of its own, so reading it is a miss.
+  const bool inner = tree.read({"acme", "user"}, [](const nestcache::ValueView&) {});
+  std::cout << "read acme user -> " << (inner ? "hit" : "(miss)") << "\n";
+
+  print_children(tree, {});  // an empty path is the top level
+  print_children(tree, {"acme", "user"});
+  print_walk(tree, {"acme"});
+
+  // One remove drops the tenant and everything below it.
+  const bool removed = tree.remove({"acme"}) == nestcache::Status::deleted;
+  std::cout << "remove acme -> " << (removed ? "deleted" : "not found") << "\n";
+  print_children(tree, {});
+  print_walk(tree, {});
+
+  // The detached subtree is freed in batches; the daemon does this on a background thread.
+  while (tree.collect()) {
+  }
+  const nestcache::TreeStats stats = tree.stats();
+  std::cout << "live nodes " << stats.nodes << ", values " << stats.items << "\n";
+  return 0;
+}

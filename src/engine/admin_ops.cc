@@ -48,9 +48,8 @@ void Engine::flush_all(const Command& command, Counters& counters, std::string& 
   Counters::add(counters.cmd_flush);
   const int64_t now = clock_.now();
   // memcached invalidates what exists at realtime(delay) - 1: "flush_all 1" acts at once.
-  tree_.flush(command.has_delay && command.exptime > 0
-                  ? absolute_exptime(command.exptime, now) - 1
-                  : now);
+  tree_.flush(command.has_delay && command.exptime > 0 ? absolute_exptime(command.exptime, now) - 1
+                                                       : now);
   Composer(out).reply(Reply::ok);
 }
 

@@ -9,7 +9,11 @@
 namespace nestcache {
 
 Engine::Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Options& options)
-    : tree_(tree), clock_(clock), stats_(stats), options_(options), started_(clock.now()),
+    : tree_(tree),
+      clock_(clock),
+      stats_(stats),
+      options_(options),
+      started_(clock.now()),
       verbosity_(options.verbosity) {}
 
 Outcome Engine::execute(const Command& command, Counters& counters, std::string& out) {

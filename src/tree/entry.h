@@ -25,7 +25,9 @@ struct Entry;
 
 struct EntryNameHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view name) const { return absl::Hash<std::string_view>{}(name); }
+  std::size_t operator()(std::string_view name) const {
+    return absl::Hash<std::string_view>{}(name);
+  }
   std::size_t operator()(const Entry* entry) const;
 };
 

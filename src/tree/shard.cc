@@ -223,7 +223,7 @@ std::size_t Tree::Shard::expire_due(int64_t now) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     Entry* node = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());
-    node->exptime = 0;  // out of the index; it is gone either way
+    node->exptime = 0;              // out of the index; it is gone either way
     if (!attached(node)) continue;  // already on its way to the graveyard
     if (!node->fetched && node->has_value) ++expired_unfetched_;
     remove(node);

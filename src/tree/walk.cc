@@ -14,7 +14,8 @@ std::vector<Entry*> sorted_live(const Children& set, int64_t now) {
   for (Entry* child : set) {
     if (!child->expired(now)) live.push_back(child);
   }
-  std::sort(live.begin(), live.end(), [](const Entry* a, const Entry* b) { return a->name < b->name; });
+  std::sort(live.begin(), live.end(),
+            [](const Entry* a, const Entry* b) { return a->name < b->name; });
   return live;
 }
 

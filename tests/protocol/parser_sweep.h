@@ -4,7 +4,6 @@
 
 #include "nestcache/protocol/parser.h"
 
-
 #include <cstddef>
 #include <cstdint>
 #include <ostream>

@@ -14,7 +14,6 @@ using namespace parser_testing;
 
 INSTANTIATE_TEST_SUITE_P(Fragments, ParserSweep, ::testing::ValuesIn(kChunkSizes), chunk_name);
 
-
 // ---- storage commands, nested mode ----
 
 TEST_P(ParserSweep, SetTakesItsPathFromTheRight) {

@@ -13,25 +13,25 @@ namespace nestcache {
 
 struct Options {
   // network
-  std::string listen = "127.0.0.1";  // -l (memcached binds every interface; we default safe)
-  uint16_t port = 11211;             // -p
-  uint16_t udp_port = 0;             // -U (only 0: UDP is off)
-  std::size_t threads = 4;           // -t
+  std::string listen = "127.0.0.1";    // -l (memcached binds every interface; we default safe)
+  uint16_t port = 11211;               // -p
+  uint16_t udp_port = 0;               // -U (only 0: UDP is off)
+  std::size_t threads = 4;             // -t
   std::size_t max_connections = 1024;  // -c
-  uint32_t idle_timeout = 0;         // -o idle_timeout=N seconds, 0 = off
+  uint32_t idle_timeout = 0;           // -o idle_timeout=N seconds, 0 = off
   // memory
-  std::size_t memory_limit_mb = 64;      // -m
-  bool disable_evictions = false;        // -M
+  std::size_t memory_limit_mb = 64;         // -m
+  bool disable_evictions = false;           // -M
   std::size_t max_item_size = 1024 * 1024;  // -I
   // protocol
-  bool compat = false;           // --compat
-  char key_separator = '\0';     // --key-separator
-  bool strict_parents = false;   // --strict-parents
-  std::size_t max_depth = 32;    // --max-depth
+  bool compat = false;          // --compat
+  char key_separator = '\0';    // --key-separator
+  bool strict_parents = false;  // --strict-parents
+  std::size_t max_depth = 32;   // --max-depth
   // process
-  int verbosity = 0;             // -v, -vv
-  std::string pid_file;          // -P
-  std::string config_file;       // --config
+  int verbosity = 0;        // -v, -vv
+  std::string pid_file;     // -P
+  std::string config_file;  // --config
 };
 
 // What parse_options decided: run with the options, or exit (after --help, --version or an

@@ -9,12 +9,16 @@
 
 namespace nestcache {
 
-#define NESTCACHE_COUNTERS(X)                                                               \
-  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch) X(get_hits) X(get_misses) X(get_expired)  \
-  X(delete_hits) X(delete_misses) X(incr_hits) X(incr_misses) X(decr_hits) X(decr_misses)   \
-  X(cas_hits) X(cas_misses) X(cas_badval) X(touch_hits) X(touch_misses) X(store_too_large)  \
-  X(store_no_memory) X(bytes_read) X(bytes_written) X(total_connections)                    \
-  X(rejected_connections) X(idle_kicks)
+// clang-format off
+#define NESTCACHE_COUNTERS(X)                                                      \
+  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch)                                  \
+  X(get_hits) X(get_misses) X(get_expired)                                         \
+  X(delete_hits) X(delete_misses) X(incr_hits) X(incr_misses)                      \
+  X(decr_hits) X(decr_misses) X(cas_hits) X(cas_misses) X(cas_badval)              \
+  X(touch_hits) X(touch_misses) X(store_too_large) X(store_no_memory)              \
+  X(bytes_read) X(bytes_written) X(total_connections) X(rejected_connections)      \
+  X(idle_kicks)
+// clang-format on
 
 struct CounterValues {
 #define NESTCACHE_FIELD(name) uint64_t name = 0;

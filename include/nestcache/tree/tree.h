@@ -38,8 +38,8 @@ enum class StoreMode : uint8_t { set, add, replace, append, prepend, cas };
 struct StoreArgs {
   StoreMode mode = StoreMode::set;
   uint32_t flags = 0;
-  int64_t exptime = 0;   // absolute (see absolute_exptime); ignored by append/prepend
-  uint64_t cas = 0;      // expected unique, for StoreMode::cas
+  int64_t exptime = 0;  // absolute (see absolute_exptime); ignored by append/prepend
+  uint64_t cas = 0;     // expected unique, for StoreMode::cas
   std::string_view data;
 };
 
@@ -60,13 +60,13 @@ struct TreeOptions {
 
 // Figures for `stats`; summed over shards, each read under its lock.
 struct TreeStats {
-  uint64_t nodes = 0;            // live nodes, valued or not
-  uint64_t items = 0;            // nodes holding a value (memcached's curr_items)
-  uint64_t bytes = 0;            // value bytes plus per-node overhead, as accounted
-  uint64_t total_items = 0;      // values ever stored
-  uint64_t max_depth = 0;        // deepest live node (1 = top level)
-  uint64_t pending_free = 0;     // detached nodes not yet freed
-  uint64_t reclaimed = 0;        // nodes detached when their deadline passed (with subtrees)
+  uint64_t nodes = 0;         // live nodes, valued or not
+  uint64_t items = 0;         // nodes holding a value (memcached's curr_items)
+  uint64_t bytes = 0;         // value bytes plus per-node overhead, as accounted
+  uint64_t total_items = 0;   // values ever stored
+  uint64_t max_depth = 0;     // deepest live node (1 = top level)
+  uint64_t pending_free = 0;  // detached nodes not yet freed
+  uint64_t reclaimed = 0;     // nodes detached when their deadline passed (with subtrees)
   uint64_t expired_unfetched = 0;
 };
 
@@ -105,8 +105,7 @@ class Tree {
   // Visits the node at `path` (every top-level node for an empty path) and every valued node
   // below it, depth first in name order; `full` is the node's whole path. False if nothing live
   // is at a non-empty path.
-  bool walk(const Path& path,
-            absl::FunctionRef<void(const Path& full, const ValueView&)> visit);
+  bool walk(const Path& path, absl::FunctionRef<void(const Path& full, const ValueView&)> visit);
 
   // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes.
   void flush(int64_t when);
