@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
-  Tree tree(clock, TreeOptions{options.strict_parents, options.max_depth});
+  Tree tree(clock,
+            TreeOptions{options.strict_parents, options.max_depth,
+                        uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions});
   StatsRegistry stats;
   Engine engine(tree, clock, stats, options);
   try {

@@ -106,8 +106,8 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("curr_items", t.items);
     reply.stat("total_items", t.total_items);
     reply.stat("expired_unfetched", t.expired_unfetched);
-    reply.stat("evicted_unfetched", 0);
-    reply.stat("evictions", 0);
+    reply.stat("evicted_unfetched", t.evicted_unfetched);
+    reply.stat("evictions", t.evictions);
     reply.stat("reclaimed", t.reclaimed);
     reply.stat("tree_nodes", t.nodes);
     reply.stat("tree_max_depth", t.max_depth);

@@ -4,7 +4,7 @@
 //     │ name        the segment that names it under its parent
 //     │ children ─▶ flat_hash_set<Entry*> keyed by child name; allocated only when there are
 //     │             children, so a leaf carries no empty table
-//     │ value       data, flags, cas (present when has_value)
+//     │ value       data, flags, cas (present when has_value), and links in the shard's LRU
 //     └ exptime     deadline of the node AND its subtree (0 = never)
 //
 // Entries are owned by their shard: linked in a parent's set (or the shard's roots), or in the
@@ -48,13 +48,18 @@ struct Entry {
   // Neither value nor children: such a node is pruned.
   bool empty() const { return !has_value && !has_children(); }
   bool expired(int64_t now) const { return exptime != 0 && exptime <= now; }
-  // The bytes this node is accounted for in `stats bytes`.
+  // The bytes this node is accounted for in `stats bytes` and the -m budget.
   std::size_t footprint() const;
+  // What a node with this name and value would be accounted for.
+  static std::size_t cost(std::size_t name_size, std::size_t data_size);
 
   std::string name;
   Entry* parent;
   std::unique_ptr<Children> children;
   std::string data;
+  // The shard's LRU of valued nodes (most recent at the head); null while valueless.
+  Entry* lru_prev = nullptr;
+  Entry* lru_next = nullptr;
   uint64_t cas = 0;
   int64_t exptime = 0;
   uint32_t flags = 0;

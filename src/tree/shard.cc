@@ -75,7 +75,7 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name) {
 void Tree::Shard::account_new(const Entry* node) {
   ++nodes_;
   ++depth_counts_[node->depth];
-  bytes_ += node->footprint();
+  account(static_cast<int64_t>(node->footprint()));
 }
 
 StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool strict_parents,
@@ -150,11 +150,16 @@ ArithResult Tree::Shard::arith(Entry* node, bool increment, uint64_t delta, uint
 }
 
 void Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
-  bytes_ -= node->footprint();
+  const auto before = static_cast<int64_t>(node->footprint());
   node->data.assign(data);
-  bytes_ += node->footprint();
-  if (!node->has_value) ++items_;
-  node->has_value = true;
+  account(static_cast<int64_t>(node->footprint()) - before);
+  if (node->has_value) {
+    bump(node);
+  } else {
+    ++items_;
+    node->has_value = true;
+    lru_link(node);
+  }
   node->flags = flags;
   node->cas = cas;
   node->fetched = false;
@@ -169,13 +174,54 @@ void Tree::Shard::set_exptime(Entry* node, int64_t exptime) {
 
 void Tree::Shard::clear_value(Entry* node) {
   if (!node->has_value) return;
-  bytes_ -= node->footprint();
+  const auto before = static_cast<int64_t>(node->footprint());
   node->data.clear();
   node->data.shrink_to_fit();
-  bytes_ += node->footprint();
+  account(static_cast<int64_t>(node->footprint()) - before);
   node->has_value = false;
+  lru_unlink(node);
   --items_;
   if (node->empty()) prune(node);
+}
+
+void Tree::Shard::lru_link(Entry* node) {
+  node->lru_prev = nullptr;
+  node->lru_next = lru_head_;
+  if (lru_head_ != nullptr) lru_head_->lru_prev = node;
+  lru_head_ = node;
+  if (lru_tail_ == nullptr) lru_tail_ = node;
+}
+
+void Tree::Shard::lru_unlink(Entry* node) {
+  if (node->lru_prev == nullptr && lru_head_ != node) return;  // not linked
+  (node->lru_prev != nullptr ? node->lru_prev->lru_next : lru_head_) = node->lru_next;
+  (node->lru_next != nullptr ? node->lru_next->lru_prev : lru_tail_) = node->lru_prev;
+  node->lru_prev = node->lru_next = nullptr;
+}
+
+void Tree::Shard::bump(Entry* node) {
+  if (node == lru_head_) return;
+  lru_unlink(node);
+  lru_link(node);
+}
+
+bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
+  auto over = [&] { return used.load(std::memory_order_relaxed) > target; };
+  // Detached nodes go first: freeing them costs nobody a value.
+  while (over() && drain(1024)) {
+  }
+  while (over() && lru_tail_ != nullptr) {
+    Entry* victim = lru_tail_;
+    if (!attached(victim)) {
+      lru_unlink(victim);  // in a detached subtree: drain frees it, nothing to evict
+      continue;
+    }
+    ++evictions_;
+    if (!victim->fetched) ++evicted_unfetched_;
+    clear_value(victim);  // the node stays while it has children (values go, never subtrees)
+    drain(64);
+  }
+  return !over();
 }
 
 void Tree::Shard::unlink(Entry* node) {
@@ -258,8 +304,11 @@ void Tree::Shard::free_entry(Entry* node) {
   if (node->exptime != 0) deadlines_.erase({node->exptime, node});
   --nodes_;
   --depth_counts_[node->depth];
-  bytes_ -= node->footprint();
-  if (node->has_value) --items_;
+  account(-static_cast<int64_t>(node->footprint()));
+  if (node->has_value) {
+    lru_unlink(node);
+    --items_;
+  }
   delete node;
 }
 
@@ -271,6 +320,8 @@ void Tree::Shard::add_stats(TreeStats& stats) const {
   stats.pending_free += graveyard_.size();
   stats.reclaimed += reclaimed_;
   stats.expired_unfetched += expired_unfetched_;
+  stats.evictions += evictions_;
+  stats.evicted_unfetched += evicted_unfetched_;
   for (std::size_t depth = depth_counts_.size(); depth-- > 1;) {
     if (depth_counts_[depth] != 0) {
       stats.max_depth = std::max<uint64_t>(stats.max_depth, depth);

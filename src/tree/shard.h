@@ -57,6 +57,14 @@ class Tree::Shard {
 
   void add_stats(TreeStats& stats) const;
 
+  // Marks `node` as just used (reads and writes bump it in the LRU).
+  void bump(Entry* node);
+  // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
+  // `target`; returns false if the shard has nothing left to give.
+  bool shrink(uint64_t target, const std::atomic<uint64_t>& used);
+  // Where the shard reports changes of its accounted bytes (the tree-wide budget).
+  void attach(std::atomic<uint64_t>& used) { used_ = &used; }
+
   std::mutex mu;
   Children roots;
   int64_t flush_at = 0;
@@ -68,9 +76,19 @@ class Tree::Shard {
   void free_entry(Entry* node);
   bool attached(const Entry* node) const;
   void account_new(const Entry* node);
+  // Every change of accounted bytes goes through here, so the shard and budget agree.
+  void account(int64_t delta) {
+    bytes_ += static_cast<uint64_t>(delta);
+    used_->fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
+  }
+  void lru_link(Entry* node);
+  void lru_unlink(Entry* node);
   // Detaches every node whose deadline has passed; returns how many.
   std::size_t expire_due(int64_t now);
 
+  std::atomic<uint64_t>* used_ = nullptr;
+  Entry* lru_head_ = nullptr;  // most recently used
+  Entry* lru_tail_ = nullptr;  // next to evict
   absl::btree_set<std::pair<int64_t, Entry*>> deadlines_;
   std::vector<Entry*> graveyard_;
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
@@ -80,6 +98,8 @@ class Tree::Shard {
   uint64_t total_items_ = 0;
   uint64_t reclaimed_ = 0;
   uint64_t expired_unfetched_ = 0;
+  uint64_t evictions_ = 0;
+  uint64_t evicted_unfetched_ = 0;
 };
 
 template <typename Fn>

@@ -16,7 +16,26 @@ constexpr std::size_t kInlineFree = 256;
 }  // namespace
 
 Tree::Tree(const Clock& clock, TreeOptions options)
-    : clock_(clock), options_(options), shards_(std::make_unique<Shard[]>(kShards)) {}
+    : clock_(clock),
+      options_(options),
+      shards_(std::make_unique<Shard[]>(kShards)),
+      memory_limit_(options.memory_limit) {
+  for (std::size_t i = 0; i < kShards; ++i) shards_[i].attach(used_bytes_);
+}
+
+bool Tree::reserve(std::string_view top, uint64_t need) {
+  const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
+  auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
+  if (limit == 0 || fits()) return true;
+  if (!options_.evict || need > limit) return false;
+  const std::size_t home = absl::Hash<std::string_view>{}(top) % kShards;
+  for (std::size_t i = 0; i < kShards && !fits(); ++i) {
+    Shard& shard = shards_[(home + i) % kShards];
+    std::lock_guard lock(shard.mu);
+    shard.shrink(limit - need, used_bytes_);
+  }
+  return fits();
+}
 
 Tree::~Tree() = default;
 
@@ -26,6 +45,10 @@ Tree::Shard& Tree::shard_for(std::string_view top) const {
 
 StoreResult Tree::store(const Path& path, const StoreArgs& args) {
   if (path.empty() || path.size() > options_.max_depth) return StoreResult{Status::not_stored};
+  // Room for the value and, at worst, a new node per segment, before anything is written.
+  uint64_t need = args.data.size();
+  for (std::string_view segment : path) need += Entry::cost(segment.size(), 0);
+  if (!reserve(path[0], need)) return StoreResult{Status::out_of_memory};
   return with_shard(path[0], [&](Shard& shard, int64_t now) {
     return shard.store(path, args, options_.strict_parents, next_cas_, now);
   });
@@ -33,9 +56,10 @@ StoreResult Tree::store(const Path& path, const StoreArgs& args) {
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
-  return with_node(path, [&](Shard&, Entry* node) {
+  return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value) return false;
     node->fetched = true;
+    shard.bump(node);
     visit(ValueView{node->data, node->flags, node->exptime, node->cas});
     return true;
   });
@@ -47,6 +71,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value) return false;
     node->fetched = true;
+    shard.bump(node);
     shard.set_exptime(node, new_exptime);
     visit(ValueView{node->data, node->flags, node->exptime, node->cas});
     return true;

@@ -56,6 +56,10 @@ struct ArithResult {
 struct TreeOptions {
   bool strict_parents = false;  // storing below a missing parent fails instead of creating it
   std::size_t max_depth = kDefaultMaxDepth;
+  // Byte budget for everything stored (values, names, nodes); 0 = unlimited (-m).
+  uint64_t memory_limit = 0;
+  // At the budget, evict values in LRU order; false refuses the store instead (-M).
+  bool evict = true;
 };
 
 // Figures for `stats`; summed over shards, each read under its lock.
@@ -68,6 +72,8 @@ struct TreeStats {
   uint64_t pending_free = 0;  // detached nodes not yet freed
   uint64_t reclaimed = 0;     // nodes detached when their deadline passed (with subtrees)
   uint64_t expired_unfetched = 0;
+  uint64_t evictions = 0;          // values dropped to stay within the budget
+  uint64_t evicted_unfetched = 0;  // ... that nobody had read
 };
 
 class Tree {
@@ -115,6 +121,7 @@ class Tree {
   bool collect(std::size_t budget = 4096);
 
   TreeStats stats() const;
+  uint64_t memory_limit() const { return memory_limit_.load(std::memory_order_relaxed); }
   const TreeOptions& options() const { return options_; }
 
   class Shard;
@@ -129,11 +136,17 @@ class Tree {
   // The same, with fn(shard, node) given the live node at a non-empty `path` (or nullptr).
   template <typename Fn>
   auto with_node(const Path& path, Fn&& fn);
+  // Makes room for `need` more bytes under the budget: frees detached nodes, then evicts
+  // values in LRU order, from the shard of `top` first and then the others, one lock at a time.
+  // False when the budget cannot take them (-M, or nodes alone fill it).
+  bool reserve(std::string_view top, uint64_t need);
 
   const Clock& clock_;
   TreeOptions options_;
   std::unique_ptr<Shard[]> shards_;
   std::atomic<uint64_t> next_cas_{0};
+  std::atomic<uint64_t> used_bytes_{0};  // every shard's accounted bytes, summed
+  std::atomic<uint64_t> memory_limit_;
 };
 
 }  // namespace nestcache

@@ -1,0 +1,143 @@
+// The memory budget (-m): values leave in LRU order (reads and writes bump), never whole
+// subtrees; a node that loses its value but has children stays; -M refuses instead of evicting.
+// Keys share one namespace where order matters: the LRU is kept per shard (a namespace lives in
+// one shard), an approximation of one global LRU like memcached's per-slab-class LRUs.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+namespace {
+
+constexpr uint64_t kBudget = 10 * 1024;
+const std::string kValue(1000, 'v');
+
+class EvictionTest : public ::testing::Test {
+ protected:
+  explicit EvictionTest(bool evict = true)
+      : tree_(clock_, TreeOptions{false, kDefaultMaxDepth, kBudget, evict}) {}
+
+  Status set(std::vector<std::string_view> segments, std::string_view data = kValue) {
+    StoreArgs args;
+    args.data = data;
+    return tree_.store(Path(segments.begin(), segments.end()), args).status;
+  }
+  bool has(std::vector<std::string_view> segments) {
+    return tree_.read(Path(segments.begin(), segments.end()), [](const ValueView&) {});
+  }
+  bool exists(std::vector<std::string_view> segments) {
+    std::vector<std::string> names;
+    return tree_.children(Path(segments.begin(), segments.end()), names);
+  }
+
+  ManualClock clock_;
+  Tree tree_;
+};
+
+TEST_F(EvictionTest, ColdestValueGoesFirstAndAReadKeepsAValueWarm) {
+  for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) {
+    ASSERT_EQ(set({"ns", key}), Status::stored);
+  }
+  ASSERT_EQ(tree_.stats().evictions, 0u);
+  ASSERT_TRUE(has({"ns", "k0"}));  // k0 is now the most recently used
+  for (std::string_view key : {"k6", "k7", "k8", "k9"}) {
+    ASSERT_EQ(set({"ns", key}), Status::stored);
+  }
+  const TreeStats stats = tree_.stats();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_LE(stats.bytes, kBudget);
+  EXPECT_TRUE(has({"ns", "k0"}));
+  EXPECT_FALSE(has({"ns", "k1"}));  // the coldest
+  EXPECT_TRUE(has({"ns", "k9"}));
+}
+
+TEST_F(EvictionTest, AWriteBumpsLikeARead) {
+  for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) set({"ns", key});
+  ASSERT_EQ(set({"ns", "k0"}, "rewritten"), Status::stored);
+  for (std::string_view key : {"k6", "k7", "k8", "k9"}) set({"ns", key});
+  EXPECT_TRUE(has({"ns", "k0"}));
+  EXPECT_FALSE(has({"ns", "k1"}));
+}
+
+TEST_F(EvictionTest, EvictionTakesTheValueButNeverTheSubtree) {
+  ASSERT_EQ(set({"ns"}), Status::stored);  // coldest: evicted first
+  ASSERT_EQ(set({"ns", "child"}, "small"), Status::stored);
+  for (std::string_view key : {"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}) {
+    ASSERT_TRUE(has({"ns", "child"}));  // keep the child warm
+    ASSERT_EQ(set({"ns", key}), Status::stored);
+  }
+  EXPECT_GT(tree_.stats().evictions, 0u);
+  EXPECT_FALSE(has({"ns"}));          // its value went
+  EXPECT_TRUE(exists({"ns"}));        // the node stayed, valueless
+  EXPECT_TRUE(has({"ns", "child"}));  // and so did its subtree
+}
+
+TEST_F(EvictionTest, ANodeLeftEmptyByAnEvictionIsPruned) {
+  ASSERT_EQ(set({"ns", "deep", "leaf"}), Status::stored);
+  for (int i = 0; i < 12; ++i) set({"ns", std::to_string(i)});
+  EXPECT_FALSE(has({"ns", "deep", "leaf"}));
+  EXPECT_FALSE(exists({"ns", "deep"}));  // a valueless ancestor with nothing below goes too
+}
+
+// The LRU is kept per shard: a store evicts in its own namespace's shard first, and reaches
+// into other shards only when its own has nothing left to give.
+TEST_F(EvictionTest, OtherShardsGiveWhenTheOwnShardCannot) {
+  for (std::string_view key : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
+    ASSERT_EQ(set({key}), Status::stored);
+  }
+  ASSERT_EQ(set({"fresh"}, std::string(3000, 'f')), Status::stored);
+  EXPECT_TRUE(has({"fresh"}));
+  EXPECT_LE(tree_.stats().bytes, kBudget);
+}
+
+TEST_F(EvictionTest, TheBudgetHoldsUnderSustainedWrites) {
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_EQ(set({"t" + std::to_string(i % 7), "u" + std::to_string(i)}), Status::stored);
+    ASSERT_LE(tree_.stats().bytes, kBudget) << "after store " << i;
+  }
+  const TreeStats stats = tree_.stats();
+  EXPECT_GT(stats.evictions, 1900u);
+  EXPECT_EQ(stats.evicted_unfetched, stats.evictions);  // nothing was read
+}
+
+TEST_F(EvictionTest, AStoreLargerThanTheWholeBudgetIsRefused) {
+  const std::string huge(kBudget, 'h');
+  EXPECT_EQ(set({"k"}, huge), Status::out_of_memory);
+  EXPECT_FALSE(exists({"k"}));
+}
+
+TEST_F(EvictionTest, NodesAloneCannotBreakTheLimit) {
+  // A path so deep that its nodes alone need more than the budget.
+  std::vector<std::string> names;
+  for (int i = 0; i < 32; ++i) names.push_back(std::string(200, static_cast<char>('a' + i % 26)));
+  std::vector<std::string_view> path(names.begin(), names.end());
+  EXPECT_EQ(set(path, "x"), Status::out_of_memory);
+  EXPECT_EQ(tree_.stats().nodes, 0u);
+}
+
+class NoEvictionTest : public EvictionTest {
+ protected:
+  NoEvictionTest() : EvictionTest(false) {}
+};
+
+TEST_F(NoEvictionTest, AFullCacheRefusesAndKeepsWhatItHas) {
+  int stored = 0;
+  Status status = Status::stored;
+  for (; stored < 100 && status == Status::stored; ++stored) {
+    status = set({"ns", "k" + std::to_string(stored)});
+  }
+  ASSERT_EQ(status, Status::out_of_memory);
+  EXPECT_EQ(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(has({"ns", "k0"}));
+  EXPECT_LE(tree_.stats().bytes, kBudget);
+  // Room made by a delete can be used again.
+  ASSERT_EQ(tree_.remove(Path{"ns", "k0"}), Status::deleted);
+  EXPECT_EQ(set({"ns", "again"}), Status::stored);
+}
+
+}  // namespace
+}  // namespace nestcache
