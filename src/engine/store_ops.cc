@@ -7,12 +7,18 @@ namespace {
 
 StoreMode mode_of(Verb verb) {
   switch (verb) {
-    case Verb::add: return StoreMode::add;
-    case Verb::replace: return StoreMode::replace;
-    case Verb::append: return StoreMode::append;
-    case Verb::prepend: return StoreMode::prepend;
-    case Verb::cas: return StoreMode::cas;
-    default: return StoreMode::set;
+    case Verb::add:
+      return StoreMode::add;
+    case Verb::replace:
+      return StoreMode::replace;
+    case Verb::append:
+      return StoreMode::append;
+    case Verb::prepend:
+      return StoreMode::prepend;
+    case Verb::cas:
+      return StoreMode::cas;
+    default:
+      return StoreMode::set;
   }
 }
 

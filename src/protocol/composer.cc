@@ -27,6 +27,13 @@ void append_joined(std::string& out, const Path& segments, char joiner) {
 
 void Composer::reply(Reply reply) { out_.append(wire::reply_text(reply)); }
 
+bool Composer::drop_last(Reply reply) {
+  const std::string_view text = wire::reply_text(reply);
+  if (!std::string_view(out_).ends_with(text)) return false;
+  out_.resize(out_.size() - text.size());
+  return true;
+}
+
 void Composer::error(ParseError error, std::string_view detail) {
   if (error == ParseError::bad_path) {
     client_error(detail);
@@ -55,8 +62,7 @@ void Composer::value(const Path& key, char joiner, uint32_t flags, std::string_v
   key_then_fields(flags, data, cas);
 }
 
-void Composer::key_then_fields(uint32_t flags, std::string_view data,
-                               std::optional<uint64_t> cas) {
+void Composer::key_then_fields(uint32_t flags, std::string_view data, std::optional<uint64_t> cas) {
   out_.push_back(' ');
   append_number(out_, flags);
   out_.push_back(' ');

@@ -30,8 +30,8 @@ ParseError append_segment(std::string_view segment, bool validate, std::size_t m
 
 }  // namespace
 
-ParseError append_key(std::string_view token, char separator, bool validate,
-                      std::size_t max_depth, Path& path, std::string_view& detail) {
+ParseError append_key(std::string_view token, char separator, bool validate, std::size_t max_depth,
+                      Path& path, std::string_view& detail) {
   if (separator == '\0') return append_segment(token, validate, max_depth, path, detail);
   for (;;) {
     const std::size_t at = token.find(separator);

@@ -18,17 +18,28 @@ inline constexpr std::string_view kClientErrorPrefix = "CLIENT_ERROR ";
 
 constexpr std::string_view reply_text(Reply reply) {
   switch (reply) {
-    case Reply::stored: return "STORED\r\n";
-    case Reply::not_stored: return "NOT_STORED\r\n";
-    case Reply::exists: return "EXISTS\r\n";
-    case Reply::not_found: return "NOT_FOUND\r\n";
-    case Reply::deleted: return "DELETED\r\n";
-    case Reply::touched: return "TOUCHED\r\n";
-    case Reply::ok: return "OK\r\n";
-    case Reply::end: return "END\r\n";
-    case Reply::reset: return "RESET\r\n";
-    case Reply::error: return "ERROR\r\n";
-    case Reply::out_of_memory_storing: return "SERVER_ERROR out of memory storing object\r\n";
+    case Reply::stored:
+      return "STORED\r\n";
+    case Reply::not_stored:
+      return "NOT_STORED\r\n";
+    case Reply::exists:
+      return "EXISTS\r\n";
+    case Reply::not_found:
+      return "NOT_FOUND\r\n";
+    case Reply::deleted:
+      return "DELETED\r\n";
+    case Reply::touched:
+      return "TOUCHED\r\n";
+    case Reply::ok:
+      return "OK\r\n";
+    case Reply::end:
+      return "END\r\n";
+    case Reply::reset:
+      return "RESET\r\n";
+    case Reply::error:
+      return "ERROR\r\n";
+    case Reply::out_of_memory_storing:
+      return "SERVER_ERROR out of memory storing object\r\n";
     case Reply::non_numeric:
       return "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
   }
@@ -37,17 +48,26 @@ constexpr std::string_view reply_text(Reply reply) {
 
 constexpr std::string_view error_text(ParseError error) {
   switch (error) {
-    case ParseError::none: break;
-    case ParseError::unknown_command: return "ERROR\r\n";
-    case ParseError::bad_format: return "CLIENT_ERROR bad command line format\r\n";
-    case ParseError::bad_data_chunk: return "CLIENT_ERROR bad data chunk\r\n";
-    case ParseError::too_large: return "SERVER_ERROR object too large for cache\r\n";
-    case ParseError::invalid_exptime: return "CLIENT_ERROR invalid exptime argument\r\n";
-    case ParseError::invalid_delta: return "CLIENT_ERROR invalid numeric delta argument\r\n";
+    case ParseError::none:
+      break;
+    case ParseError::unknown_command:
+      return "ERROR\r\n";
+    case ParseError::bad_format:
+      return "CLIENT_ERROR bad command line format\r\n";
+    case ParseError::bad_data_chunk:
+      return "CLIENT_ERROR bad data chunk\r\n";
+    case ParseError::too_large:
+      return "SERVER_ERROR object too large for cache\r\n";
+    case ParseError::invalid_exptime:
+      return "CLIENT_ERROR invalid exptime argument\r\n";
+    case ParseError::invalid_delta:
+      return "CLIENT_ERROR invalid numeric delta argument\r\n";
     case ParseError::delete_usage:
       return "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
-    case ParseError::bad_stats_args: return "CLIENT_ERROR bad command line\r\n";
-    case ParseError::bad_path: break;  // has its own detail; see Composer::error
+    case ParseError::bad_stats_args:
+      return "CLIENT_ERROR bad command line\r\n";
+    case ParseError::bad_path:
+      break;  // has its own detail; see Composer::error
   }
   return "SERVER_ERROR unknown error\r\n";
 }

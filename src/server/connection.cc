@@ -8,6 +8,8 @@
 
 #include <boost/asio/write.hpp>
 
+#include "nestcache/protocol/composer.h"
+
 namespace nestcache {
 namespace {
 
@@ -15,6 +17,14 @@ constexpr std::size_t kReadChunk = 16 * 1024;  // memcached's read buffer size
 // A batch stops producing replies past this much output, is written, and then goes on: a
 // pipeline of large gets never makes us buffer more than about this.
 constexpr std::size_t kMaxBatchOutput = 1024 * 1024;
+// A multi-get with more keys than this is answered this many keys at a time, so one request
+// naming a large value thousands of times holds at most kMaxBatchOutput plus one slice of
+// values (each at most -I) in memory (test_hostile_input.py, BackPressureTest).
+constexpr std::size_t kKeysPerSlice = 8;
+
+bool is_multi_get(Verb verb) {
+  return verb == Verb::get || verb == Verb::gets || verb == Verb::gat || verb == Verb::gats;
+}
 
 // The first line of `bytes`, for -vv logs.
 std::string_view first_line(std::string_view bytes) {
@@ -50,8 +60,8 @@ void Connection::start() {
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   id_ = socket_.native_handle();
   if (engine_.verbosity() >= 1) {
-    std::clog << "<" << id_ << " new client connection from "
-              << socket_.remote_endpoint(ignored) << '\n';
+    std::clog << "<" << id_ << " new client connection from " << socket_.remote_endpoint(ignored)
+              << '\n';
   }
   read();
 }
@@ -86,9 +96,13 @@ void Connection::read() {
     end_ -= begin_;
     begin_ = 0;
   }
-  const std::size_t wanted = std::max(parser_.wanted(), end_ + kReadChunk);
-  if (in_.size() < wanted) {
-    in_.resize(wanted);
+  // While a large data block arrives the buffer at most doubles what has arrived, up to the
+  // size the request needs: memory follows the bytes, never the length a client claims
+  // (PRODUCT.md; test_hostile_input.py, test_large_allowed_length_is_not_allocated_up_front).
+  std::size_t room = end_ + kReadChunk;
+  if (parser_.wanted() > room) room = std::min(parser_.wanted(), std::max(room, 2 * end_));
+  if (in_.size() < room) {
+    in_.resize(room);
   } else if (end_ == 0 && in_.size() > 4 * kReadChunk) {
     std::vector<char>(kReadChunk).swap(in_);  // give back what one big value needed
   }
@@ -113,6 +127,10 @@ void Connection::on_read(std::size_t bytes) {
 void Connection::process() {
   const bool trace = engine_.verbosity() >= 2;
   while (!closing_ && out_.size() < kMaxBatchOutput) {
+    if (!sliced_keys_.empty()) {
+      answer_slices();
+      continue;
+    }
     const std::string_view input(in_.data() + begin_, end_ - begin_);
     const ParseResult result = parser_.parse(input, command_);
     if (result.status == ParseStatus::need_more) break;
@@ -120,7 +138,13 @@ void Connection::process() {
     const std::size_t reply_at = out_.size();
     switch (result.status) {
       case ParseStatus::complete:
-        if (engine_.execute(command_, counters_, out_) == Outcome::close) closing_ = true;
+        if (is_multi_get(command_.verb) && command_.keys.size() > kKeysPerSlice) {
+          sliced_keys_.swap(command_.keys);
+          next_key_ = 0;
+          answer_slices();
+        } else if (engine_.execute(command_, counters_, out_) == Outcome::close) {
+          closing_ = true;
+        }
         break;
       case ParseStatus::error:
         engine_.reject(result, command_, counters_, out_);
@@ -146,6 +170,18 @@ void Connection::process() {
   } else {
     read();
   }
+}
+
+void Connection::answer_slices() {
+  while (out_.size() < kMaxBatchOutput && next_key_ < sliced_keys_.size()) {
+    const std::size_t count = std::min(kKeysPerSlice, sliced_keys_.size() - next_key_);
+    command_.keys.assign(sliced_keys_.begin() + next_key_,
+                         sliced_keys_.begin() + next_key_ + count);
+    next_key_ += count;
+    engine_.execute(command_, counters_, out_);
+    if (next_key_ < sliced_keys_.size()) Composer(out_).drop_last(Reply::end);
+  }
+  if (next_key_ == sliced_keys_.size()) KeyTokens().swap(sliced_keys_);  // and its storage
 }
 
 void Connection::write() {

@@ -1,12 +1,16 @@
 #include "nestcache/server/server.h"
 
+#include <chrono>
 #include <csignal>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "connection.h"
@@ -17,6 +21,8 @@ namespace nestcache {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
 class Server::Impl {
  public:
   Impl(const Options& options, Engine& engine, StatsRegistry& stats)
@@ -25,6 +31,7 @@ class Server::Impl {
         stats_(stats),
         pool_(options.threads),
         acceptor_(pool_.at(0)),
+        accept_pause_(pool_.at(0)),
         signals_(pool_.at(0), SIGINT, SIGTERM) {
     parse_.compat = options.compat;
     parse_.separator = options.key_separator;
@@ -53,13 +60,21 @@ class Server::Impl {
       stopping_ = true;
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      accept_pause_.cancel();
       signals_.cancel(ignored);
-      std::lock_guard lock(mu_);
-      for (auto& [raw, live] : live_) {
-        if (auto connection = live.connection.lock()) {
-          asio::post(*live.context, [connection] { connection->close(); });
+      // Owners are taken out under the lock and used after it: the last owner of a connection
+      // may be one of these, and ~Connection takes mu_ to unregister itself.
+      std::vector<std::pair<std::shared_ptr<Connection>, asio::io_context*>> open;
+      {
+        std::lock_guard lock(mu_);
+        for (auto& [raw, live] : live_) {
+          if (auto connection = live.connection.lock()) open.emplace_back(connection, live.context);
         }
       }
+      for (auto& [connection, context] : open) {
+        asio::post(*context, [connection] { connection->close(); });
+      }
+      open.clear();
       pool_.release();  // each thread ends once its connections are gone
     });
   }
@@ -75,25 +90,45 @@ class Server::Impl {
 
   void accept() {
     const std::size_t worker = pool_.next();
-    acceptor_.async_accept(pool_.at(worker), [this, worker](boost::system::error_code ec,
-                                                            tcp::socket socket) {
-      if (ec) {
-        if (!stopping_ && ec != asio::error::operation_aborted) accept();
-        return;
-      }
-      if (stats_.curr_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
-        reject(std::move(socket), worker);
-      } else {
-        open(std::move(socket), worker);
-      }
-      accept();
+    acceptor_.async_accept(
+        pool_.at(worker), [this, worker](boost::system::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) return;
+            if (out_of_resources(ec)) {
+              pause_accepting();
+            } else {
+              accept();
+            }
+            return;
+          }
+          if (stats_.curr_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
+            reject(std::move(socket), worker);
+          } else {
+            open(std::move(socket), worker);
+          }
+          accept();
+        });
+  }
+
+  // Out of descriptors (or kernel memory), accept fails at once for as long as the shortage
+  // lasts: retrying at once would spin a core. memcached stops accepting until a connection
+  // closes; we retry after a pause (test_hostile_input.py, test_out_of_descriptors_does_not_spin).
+  static bool out_of_resources(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors ||
+           ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+  }
+
+  void pause_accepting() {
+    accept_pause_.expires_after(kAcceptPause);
+    accept_pause_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !stopping_) accept();
     });
   }
 
   void open(tcp::socket socket, std::size_t worker) {
     auto connection = std::make_shared<Connection>(
-        std::move(socket), engine_, parse_, *counters_[worker], stats_,
-        [this](Connection* gone) {
+        std::move(socket), engine_, parse_, *counters_[worker], stats_, [this](Connection* gone) {
           std::lock_guard lock(mu_);
           live_.erase(gone);
         });
@@ -127,6 +162,7 @@ class Server::Impl {
   std::unordered_map<Connection*, Live> live_;
   IoContextPool pool_;
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_pause_;  // on acceptor_'s thread, like stopping_
   asio::signal_set signals_;
   std::vector<Counters*> counters_;
   bool stopping_ = false;  // touched only on pool_.at(0)'s thread

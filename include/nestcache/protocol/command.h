@@ -13,13 +13,33 @@ namespace nestcache {
 
 enum class Verb : uint8_t {
   // reads
-  get, gets, gat, gats, getn, getns, getch, gettree,
+  get,
+  gets,
+  gat,
+  gats,
+  getn,
+  getns,
+  getch,
+  gettree,
   // storage (a data block follows the line)
-  set, add, replace, append, prepend, cas,
+  set,
+  add,
+  replace,
+  append,
+  prepend,
+  cas,
   // updates
-  incr, decr, touch, del,
+  incr,
+  decr,
+  touch,
+  del,
   // admin
-  flush_all, version, verbosity, quit, stats, help,
+  flush_all,
+  version,
+  verbosity,
+  quit,
+  stats,
+  help,
 };
 
 // The tokens of a key as the client sent them, so replies can echo them.

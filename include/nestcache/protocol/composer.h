@@ -14,7 +14,15 @@
 namespace nestcache {
 
 enum class Reply : uint8_t {
-  stored, not_stored, exists, not_found, deleted, touched, ok, end, reset,
+  stored,
+  not_stored,
+  exists,
+  not_found,
+  deleted,
+  touched,
+  ok,
+  end,
+  reset,
   error,                  // ERROR
   out_of_memory_storing,  // SERVER_ERROR out of memory storing object
   non_numeric,            // CLIENT_ERROR cannot increment or decrement non-numeric value
@@ -37,16 +45,19 @@ class Composer {
   void value(const Path& key, char joiner, uint32_t flags, std::string_view data,
              std::optional<uint64_t> cas = std::nullopt);
 
-  void number(uint64_t value);                 // incr/decr result
-  void child(std::string_view name);           // CHILD <name>
+  void number(uint64_t value);        // incr/decr result
+  void child(std::string_view name);  // CHILD <name>
   void stat(std::string_view name, std::string_view value);
   void stat(std::string_view name, uint64_t value);
-  void version(std::string_view version);      // VERSION <v>
-  void line(std::string_view text);            // free text + \r\n (help)
+  void version(std::string_view version);  // VERSION <v>
+  void line(std::string_view text);        // free text + \r\n (help)
 
   std::size_t size() const { return out_.size(); }
   // Drops everything appended after `mark` (noreply).
   void truncate(std::size_t mark) { out_.resize(mark); }
+  // Drops `reply`'s line if the output ends with it; false if it does not. A long multi-get is
+  // answered a slice of keys at a time, and only the last slice keeps its END.
+  bool drop_last(Reply reply);
 
  private:
   void key_then_fields(uint32_t flags, std::string_view data, std::optional<uint64_t> cas);

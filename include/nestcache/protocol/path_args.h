@@ -12,7 +12,7 @@ namespace nestcache {
 // `separator` ('\0' = no splitting). A segment over 250 bytes is memcached's bad_format; the
 // extension rules give bad_path with `detail` set: an empty segment, more than `max_depth`
 // segments, and (when `validate`, i.e. nested mode) a control character.
-ParseError append_key(std::string_view token, char separator, bool validate,
-                      std::size_t max_depth, Path& path, std::string_view& detail);
+ParseError append_key(std::string_view token, char separator, bool validate, std::size_t max_depth,
+                      Path& path, std::string_view& detail);
 
 }  // namespace nestcache
