@@ -26,9 +26,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # name -> (nestcache-bench arguments, goal text); the two load shapes.
@@ -68,13 +68,19 @@ def cpu_seconds(pid):
 class Server:
     def __init__(self, name, argv, port, env=None):
         self.name, self.port = name, port
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=env)
-        wait_for_port(port, self.proc)
+        # A file, not a pipe: a server that logs a lot must never block on a full pipe.
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        try:
+            wait_for_port(port, self.proc)
+        except BaseException:
+            self.stop()
+            raise
 
     def check_alive(self):
         if self.proc.poll() is not None:
-            err = self.proc.stderr.read().decode(errors="replace")[-2000:]
+            self.log.seek(0)
+            err = self.log.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{self.name} died (exit {self.proc.returncode}): {err}")
 
     def stop(self):

@@ -161,6 +161,7 @@ ParsedBenchOptions parse_bench_options(int argc, const char* const* argv) {
     parsed.exit_code = 2;
     return parsed;
   }
+  // A braced list is evaluated left to right: check_ranges sees the workload already set.
   for (const std::string& problem :
        {check_server(server, o), check_ratio(ratio, o), check_workload(workload, o),
         check_prefill(prefill, o), check_ranges(o)}) {
