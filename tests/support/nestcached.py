@@ -41,14 +41,18 @@ class Daemon:
     def start(self):
         for _ in range(5):  # another process may take the port between probe and bind
             self.port = free_port()
-            cmd = [binary(), "-l", "127.0.0.1", "-p", str(self.port),
-                   "-t", str(self.threads)] + self.args
+            cmd = self.command()
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.PIPE)
             if self._wait_ready():
                 return self
             self.stop()
-        raise RuntimeError("nestcached did not start: " + " ".join(cmd))
+        raise RuntimeError(type(self).__name__ + " did not start: " + " ".join(cmd))
+
+    def command(self):
+        """The command line for self.port; subclasses start other servers the same way."""
+        return [binary(), "-l", "127.0.0.1", "-p", str(self.port),
+                "-t", str(self.threads)] + self.args
 
     def _wait_ready(self, timeout=10.0):
         deadline = time.monotonic() + timeout
