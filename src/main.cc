@@ -29,9 +29,11 @@ int main(int argc, char** argv) {
                         uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions});
   StatsRegistry stats;
   Engine engine(tree, clock, stats, options);
+  // The pid file exists before the port accepts, so whoever waits for the port finds it.
+  if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";
+  int status = 0;
   try {
     Server server(options, engine, stats);
-    if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";
     if (options.verbosity > 0) {
       std::cerr << "nestcached " << kVersion << " listening on " << options.listen << ":"
                 << server.port() << (options.compat ? " (compat)" : "") << "\n";
@@ -40,8 +42,8 @@ int main(int argc, char** argv) {
     server.run();
   } catch (const std::exception& e) {
     std::cerr << "nestcached: " << e.what() << "\n";
-    return 71;  // EX_OSERR: could not bind, typically
+    status = 71;  // EX_OSERR: could not bind, typically
   }
   if (!options.pid_file.empty()) std::remove(options.pid_file.c_str());
-  return 0;
+  return status;
 }
