@@ -137,9 +137,11 @@ ParseResult parse_storage_line(const Line& line, Command& command, int32_t& byte
   std::size_t key_end;
   if (line.options.compat) {
     // memcached takes exactly one key; one extra token is accepted, and is noreply or ignored.
+    // Like memcached's set_noreply_maybe, a last token "noreply" is the option even when it
+    // stands where a number belongs: the number is then bad, and its error unsent.
     if (n != 2 + numbers && n != 3 + numbers)
       return failure(ParseError::unknown_command, line.size);
-    command.noreply = n == 3 + numbers && line.tokens[n - 1] == "noreply";
+    command.noreply = line.tokens[n - 1] == "noreply";
     key_end = 2;
   } else {
     n = take_noreply(line.tokens, 1 + numbers, command);
@@ -170,7 +172,7 @@ ParseResult parse_key_and_number(const Line& line, Command& command) {
   std::size_t n = line.tokens.size();
   if (line.options.compat) {
     if (n != 3 && n != 4) return failure(ParseError::unknown_command, line.size);
-    command.noreply = n == 4 && line.tokens[3] == "noreply";
+    command.noreply = line.tokens[n - 1] == "noreply";  // "incr k noreply": a silent bad delta
     n = 3;
   } else {
     n = take_noreply(line.tokens, 2, command);
@@ -265,6 +267,10 @@ ParseResult Parser::parse(std::string_view input, Command& command) {
   const std::size_t line_size = static_cast<std::size_t>(newline - input.data()) + 1;
   std::string_view line = input.substr(0, line_size - 1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // memcached 1.6.18 tokenizes a line as a C string: it ends at its first NUL byte, and the rest
+  // of the line is ignored (tests/compat/sessions/nul-in-line.txt). Nested mode keeps the whole
+  // line, and a NUL in a key is a control character.
+  if (options_.compat) line = line.substr(0, line.find('\0'));
   command.clear();
   return parse_line(line, line_size, input, command);
 }

@@ -92,6 +92,32 @@ TEST_P(ModeSweep, CompatStorageNoreplyAndOneIgnoredToken) {
                               .with_data("w")));
 }
 
+// memcached 1.6.18 takes a last token "noreply" as the option whatever the token count, so
+// where it stands in place of a number the number is bad and the error is not sent
+// (tests/compat/sessions/noreply-compat.txt).
+TEST_P(ModeSweep, CompatNoreplyInPlaceOfANumberSilencesTheError) {
+  const std::string cas = "cas a 0 0 1 noreply\r\n", set = "set a 0 0 noreply\r\n",
+                    incr = "incr k noreply\r\n", touch = "touch k noreply\r\n";
+  EXPECT_THAT(
+      run(cas + set + incr + touch, compat_mode()),
+      ElementsAre(rejected(cas, ParseError::bad_format, Verb::cas).with_noreply(),
+                  rejected(set, ParseError::bad_format, Verb::set).with_noreply(),
+                  rejected(incr, ParseError::invalid_delta, Verb::incr).with_noreply(),
+                  rejected(touch, ParseError::invalid_exptime, Verb::touch).with_noreply()));
+}
+
+// memcached reads a request line as a C string: up to its first NUL byte.
+TEST_P(ModeSweep, CompatLineEndsAtItsFirstNulByte) {
+  using namespace std::string_literals;
+  const std::string get = "get a\0b\r\n"s, set = "set k 0 0 1\0junk\r\nx\r\n"s,
+                    cut = "set a\0b 0 0 1\r\n"s, data = "q\r\n";
+  EXPECT_THAT(run(get + set + cut + data, compat_mode()),
+              ElementsAre(complete(get, Verb::get).with_keys({"a"}),
+                          complete(set, Verb::set).with_path({"k"}).with_data("x"),
+                          rejected(cut, ParseError::unknown_command, Verb::set),
+                          rejected(data, ParseError::unknown_command)));
+}
+
 TEST_P(ModeSweep, CompatStorageTokenCountErrorsIgnoreNoreply) {
   const std::string many = "set k 0 0 1 noreply extra\r\n", data = "x\r\n", few = "set k 0 0\r\n";
   EXPECT_THAT(run(many + data + few, compat_mode()),
