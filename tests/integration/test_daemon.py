@@ -16,7 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
-from nestcached import Daemon, binary, free_port, read_until, request  # noqa: E402
+from nestcached import Daemon, binary, free_port, read_to_eof, read_until, request  # noqa: E402
 
 # The protocol's `version` reply (protocol-decisions.md); --version prints "nestcached 0.1.0".
 VERSION_REPLY = b"VERSION 1.6.18-nestcache-0.1.0\r\n"
@@ -38,22 +38,6 @@ def wait_listening(proc, port, timeout=10.0):
         except OSError:
             time.sleep(0.02)
     return False
-
-
-def read_to_eof(sock, timeout=5.0):
-    """Everything the server sends until it closes the connection (b"" + reset counts too)."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data, True
-            data += chunk
-    except ConnectionResetError:
-        return data, True
-    except (TimeoutError, socket.timeout):
-        return data, False
 
 
 class CommandLineTest(unittest.TestCase):

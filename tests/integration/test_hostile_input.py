@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
 from memcached_ref import Memcached  # noqa: E402
-from nestcached import Daemon, binary, free_port, read_until, request  # noqa: E402
+from nestcached import Daemon, binary, free_port, read_to_eof, read_until, request  # noqa: E402
 
 MB = 1024 * 1024
 # Sanitizers keep freed memory for a while (ASan's quarantine) and add shadow memory, so memory
@@ -43,22 +43,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def read_to_eof(sock, timeout=5.0):
-    """(bytes received, True if the server closed) within `timeout`."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data, True
-            data += chunk
-    except ConnectionResetError:
-        return data, True
-    except (TimeoutError, socket.timeout):
-        return data, False
 
 
 class Bystander:

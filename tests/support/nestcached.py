@@ -105,6 +105,22 @@ def read_until(sock, terminator, timeout=5.0):
     return buf
 
 
+def read_to_eof(sock, timeout=5.0):
+    """(bytes received, True if the server closed) within `timeout`; a reset counts as closed."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data, True
+            data += chunk
+    except ConnectionResetError:
+        return data, True
+    except (TimeoutError, socket.timeout):
+        return data, False
+
+
 def request(sock, data, terminator=b"\r\n"):
     sock.sendall(data)
     return read_until(sock, terminator)
