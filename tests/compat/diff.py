@@ -45,7 +45,6 @@ server in order of first appearance (so "the same item's cas" and "a new cas" st
 """
 
 import argparse
-import codecs
 import concurrent.futures
 import os
 import re
@@ -58,6 +57,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 import nestcached  # noqa: E402  (tests/support/nestcached.py)
+from byte_files import txt_files, unescape as unescape_bytes  # noqa: E402
 from memcached_ref import Memcached, binary as memcached_binary  # noqa: E402  (tests/support/memcached_ref.py)
 
 SESSIONS = os.path.join(HERE, "sessions")
@@ -73,10 +73,7 @@ class SessionError(Exception):
 
 
 def unescape(text):
-    try:
-        return codecs.escape_decode(text.encode("utf-8"))[0]
-    except ValueError as e:
-        raise SessionError(f"bad escape sequence: {e}") from None
+    return unescape_bytes(text, SessionError)
 
 
 class Session:
@@ -413,13 +410,7 @@ def run(session, mode, nestcached_binary=None, show=False):
 
 
 def collect(paths):
-    files = []
-    for p in paths or [SESSIONS]:
-        if os.path.isdir(p):
-            files += sorted(os.path.join(p, n) for n in os.listdir(p) if n.endswith(".txt"))
-        else:
-            files.append(p)
-    return files
+    return txt_files(paths or [SESSIONS])
 
 
 def main(argv=None):

@@ -16,7 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
-from nestcached import Daemon  # noqa: E402
+from nestcached import DaemonPair  # noqa: E402
 
 from pymemcache.client.base import Client  # noqa: E402
 from pymemcache.client.hash import HashClient  # noqa: E402
@@ -57,34 +57,11 @@ def raw(daemon, data, terminator=b"\r\n"):
         return exchange(sock, data, terminator)
 
 
-def flush(test, daemon):
-    """flush_all, then wait for the item count to catch up: the tree is empty at once, while
-    the counters are settled by the background reclaimer (memcached's are lazy too)."""
-    test.assertEqual(raw(daemon, b"flush_all\r\n"), b"OK\r\n")
-    deadline = time.monotonic() + 5
-    while b"STAT curr_items 0\r\n" not in raw(daemon, b"stats\r\n", b"END\r\n"):
-        test.assertLess(time.monotonic(), deadline, "curr_items stays above 0 after flush_all")
-        time.sleep(0.02)
-
-
-class ClientBehaviour:
+class ClientBehaviour(DaemonPair):
     """Mixed into one TestCase per daemon mode; DAEMON_ARGS picks the mode."""
 
-    DAEMON_ARGS = []
-
-    @classmethod
-    def setUpClass(cls):
-        cls.daemons = [Daemon(cls.DAEMON_ARGS).start(), Daemon(cls.DAEMON_ARGS).start()]
-        cls.d = cls.daemons[0]
-
-    @classmethod
-    def tearDownClass(cls):
-        for d in cls.daemons:
-            d.stop()
-
     def setUp(self):
-        for d in self.daemons:
-            flush(self, d)
+        super().setUp()
         # default_noreply=False: every storage call waits for and reports the server's answer.
         self.mc = Client(("127.0.0.1", self.d.port), default_noreply=False, timeout=5,
                          connect_timeout=5)

@@ -18,17 +18,12 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
-from nestcached import Daemon, request  # noqa: E402
+from nestcached import DaemonPair, raw  # noqa: E402
 
 import memcache  # noqa: E402
 
 # The `version` reply and `stats` version (protocol-decisions.md).
 VERSION = "1.6.18-nestcache-0.1.0"
-
-
-def raw(daemon, data, terminator=b"\r\n"):
-    with daemon.connect() as sock:
-        return request(sock, data, terminator)
 
 
 def holder(daemons, key):
@@ -41,31 +36,9 @@ def holder(daemons, key):
     return found
 
 
-def flush(test, daemon):
-    """flush_all, then wait for the item count to catch up: the tree is empty at once, while
-    the counters are settled by the background reclaimer (memcached's are lazy too)."""
-    test.assertEqual(raw(daemon, b"flush_all\r\n"), b"OK\r\n")
-    deadline = time.monotonic() + 5
-    while b"STAT curr_items 0\r\n" not in raw(daemon, b"stats\r\n", b"END\r\n"):
-        test.assertLess(time.monotonic(), deadline, "curr_items stays above 0 after flush_all")
-        time.sleep(0.02)
-
-
-class Behaviour:
-    DAEMON_ARGS = []
-
-    @classmethod
-    def setUpClass(cls):
-        cls.daemons = [Daemon(cls.DAEMON_ARGS).start(), Daemon(cls.DAEMON_ARGS).start()]
-
-    @classmethod
-    def tearDownClass(cls):
-        for d in cls.daemons:
-            d.stop()
-
+class Behaviour(DaemonPair):
     def setUp(self):
-        for d in self.daemons:
-            flush(self, d)
+        super().setUp()
         self.mc = memcache.Client([d.address for d in self.daemons], cache_cas=True,
                                   socket_timeout=5)
 

@@ -32,7 +32,6 @@ Standard library only.
 """
 
 import argparse
-import codecs
 import concurrent.futures
 import contextlib
 import os
@@ -45,6 +44,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "support"))
 import nestcached  # noqa: E402  (tests/support/nestcached.py)
+from byte_files import txt_files, unescape as unescape_bytes  # noqa: E402
 
 READ_TIMEOUT = 3.0       # seconds to wait for an expected reply
 QUIET_WINDOW = 0.2       # nothing more may arrive within this window at the end
@@ -80,11 +80,7 @@ class Step:
 
 
 def unescape(text):
-    """The bytes of a Python-escaped string: \\r \\n \\t \\\\ \\xNN \\0 and friends."""
-    try:
-        return codecs.escape_decode(text.encode("utf-8"))[0]
-    except ValueError as e:
-        raise TranscriptSyntaxError(f"bad escape sequence: {e}") from None
+    return unescape_bytes(text, TranscriptSyntaxError)
 
 
 def _operand(line, marker):
@@ -431,15 +427,6 @@ def transcript_stats(path):
     return sent, any(s.kind == "sleep" for s in steps)
 
 
-def collect(paths):
-    files = []
-    for p in paths:
-        if os.path.isdir(p):
-            files += sorted(os.path.join(p, n) for n in os.listdir(p) if n.endswith(".txt"))
-        else:
-            files.append(p)
-    return files
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -457,7 +444,7 @@ def main(argv=None):
         os.environ["NESTCACHED"] = opts.binary  # set once, before any worker starts
 
     runs = []
-    for path in collect(opts.paths):
+    for path in txt_files(opts.paths):
         runs.append((path, None))
         if opts.split:
             runs.append((path, opts.split))

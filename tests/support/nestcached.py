@@ -124,3 +124,40 @@ def read_to_eof(sock, timeout=5.0):
 def request(sock, data, terminator=b"\r\n"):
     sock.sendall(data)
     return read_until(sock, terminator)
+
+
+def raw(daemon, data, terminator=b"\r\n"):
+    """One request on a fresh connection to `daemon`; returns the reply bytes."""
+    with daemon.connect() as sock:
+        return request(sock, data, terminator)
+
+
+def empty(test, daemon):
+    """flush_all, then waits until `stats` agrees the cache is empty, so the next test starts
+    from zero counters whatever the previous one left for the background reclaimer."""
+    test.assertEqual(raw(daemon, b"flush_all\r\n"), b"OK\r\n")
+    deadline = time.monotonic() + 5
+    while b"STAT curr_items 0\r\n" not in raw(daemon, b"stats\r\n", b"END\r\n"):
+        test.assertLess(time.monotonic(), deadline, "curr_items stays above 0 after flush_all")
+        time.sleep(0.02)
+
+
+class DaemonPair:
+    """Mixed into a TestCase: two daemons started with DAEMON_ARGS for the class (so a hashing
+    client really spreads keys), both emptied before each test. `d` is the first one."""
+
+    DAEMON_ARGS = []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemons = [Daemon(cls.DAEMON_ARGS).start(), Daemon(cls.DAEMON_ARGS).start()]
+        cls.d = cls.daemons[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in cls.daemons:
+            d.stop()
+
+    def setUp(self):
+        for d in self.daemons:
+            empty(self, d)
