@@ -2,6 +2,7 @@
 // rest; a config file uses the long names as keys ("port = 11211").
 #include "nestcache/config/options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <fstream>
@@ -23,12 +24,23 @@ constexpr std::size_t kMinItemSize = 1024;
 constexpr std::size_t kMaxItemSize = std::size_t{1024} * 1024 * 1024;
 // The largest -m whose byte count (limit_maxbytes) still fits in a size_t.
 constexpr long long kMaxMemoryMb = static_cast<long long>(SIZE_MAX >> 20);
+constexpr std::size_t kMinLine = 256;
+constexpr std::size_t kMaxLine = 1024 * 1024;
+
+// memcached's cutoff is 2048 bytes: enough for any of its commands. A nested-mode line holds a
+// path of up to max_depth segments of 250 bytes plus a verb and five numbers.
+std::size_t default_max_line(bool compat, std::size_t max_depth) {
+  constexpr std::size_t kMemcachedLine = 2048;
+  constexpr std::size_t kVerbAndNumbers = 128;
+  if (compat) return kMemcachedLine;
+  return std::max(kMemcachedLine, max_depth * (kMaxSegmentLength + 1) + kVerbAndNumbers);
+}
 
 struct Raw {
-  std::string listen, max_item_size, key_separator, extended, config;
+  std::string listen, max_item_size, key_separator, extended, config, max_get_line;
   // Signed: an unsigned conversion would turn "-1" into a huge value instead of refusing it.
   long long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
-            max_depth = 0;
+            max_depth = 0, max_line = 0;
 };
 
 po::options_description describe(Raw& raw, const Options& defaults) {
@@ -59,6 +71,12 @@ po::options_description describe(Raw& raw, const Options& defaults) {
     ("strict-parents", po::bool_switch(), "refuse to store below a missing parent")
     ("max-depth", po::value(&raw.max_depth)->default_value(defaults.max_depth),
      "maximum number of segments in a path")
+    ("max-line-length", po::value(&raw.max_line),
+     "bytes of a request line without a newline before the connection is closed (default "
+     "2048 with --compat, as memcached; else room for a --max-depth path of 250-byte "
+     "segments)")
+    ("max-get-line-length", po::value(&raw.max_get_line)->default_value("4m"),
+     "the same for a get/gets line, e.g. 4m (2k..1024m)")
     ("verbose,v", po::value<int>()->implicit_value(1), "verbosity; -vv for more")
     ("config", po::value(&raw.config), "read options from this file (long names as keys)");
   // clang-format on
@@ -209,8 +227,17 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     options.memory_limit_mb = static_cast<std::size_t>(raw.memory_limit);
     options.max_item_size = *item_size;
     options.max_depth = static_cast<std::size_t>(raw.max_depth);
-    options.disable_evictions = vm["disable-evictions"].as<bool>();
     options.compat = vm["compat"].as<bool>();
+    options.max_line = raw.max_line != 0 ? static_cast<std::size_t>(raw.max_line)
+                                         : default_max_line(options.compat, options.max_depth);
+    require(
+        raw.max_line >= 0 && options.max_line >= kMinLine && options.max_line <= kMaxLine,
+        "--max-line-length must be " + std::to_string(kMinLine) + ".." + std::to_string(kMaxLine));
+    const auto get_line = parse_size(raw.max_get_line);
+    require(get_line && *get_line >= 2048 && *get_line <= kMaxItemSize,
+            "--max-get-line-length must be 2k..1024m");
+    options.max_get_line = *get_line;
+    options.disable_evictions = vm["disable-evictions"].as<bool>();
     options.strict_parents = vm["strict-parents"].as<bool>();
     options.verbosity = verbosity + (vm.count("verbose") ? vm["verbose"].as<int>() : 0);
     if (vm.count("pidfile")) options.pid_file = vm["pidfile"].as<std::string>();

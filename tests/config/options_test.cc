@@ -244,6 +244,27 @@ TEST(OptionsTest, MaxDepthBounds) {
   usage_error({"--max-depth", "deep"});
 }
 
+// memcached closes a line with no newline after 2048 bytes; a nested-mode line may carry a
+// whole --max-depth path, so its default cutoff leaves room for one (line-cutoff transcripts).
+TEST(OptionsTest, LineLengthDefaultsFollowTheMode) {
+  EXPECT_EQ(ok({"--compat"}).max_line, 2048u);
+  EXPECT_EQ(ok({}).max_line, 32u * 251 + 128);
+  EXPECT_EQ(ok({"--max-depth", "4"}).max_line, 2048u);
+  EXPECT_EQ(ok({"--max-depth", "255"}).max_line, 255u * 251 + 128);
+  EXPECT_EQ(ok({}).max_get_line, 4u * 1024 * 1024);
+}
+
+TEST(OptionsTest, LineLengthOptions) {
+  EXPECT_EQ(ok({"--max-line-length", "4096"}).max_line, 4096u);
+  EXPECT_EQ(ok({"--compat", "--max-line-length", "300"}).max_line, 300u);
+  EXPECT_EQ(ok({"--max-get-line-length", "64k"}).max_get_line, 64u * 1024);
+  EXPECT_THAT(usage_error({"--max-line-length", "255"}), HasSubstr("--max-line-length"));
+  EXPECT_THAT(usage_error({"--max-line-length", "-1"}), HasSubstr("--max-line-length"));
+  EXPECT_THAT(usage_error({"--max-line-length", "2000000"}), HasSubstr("--max-line-length"));
+  EXPECT_THAT(usage_error({"--max-get-line-length", "1k"}), HasSubstr("--max-get-line-length"));
+  EXPECT_THAT(usage_error({"--max-get-line-length", "lots"}), HasSubstr("--max-get-line-length"));
+}
+
 TEST(OptionsTest, ExtendedOptions) {
   EXPECT_EQ(ok({"-o", "idle_timeout=30"}).idle_timeout, 30u);
   EXPECT_EQ(ok({"-o", "idle_timeout=0"}).idle_timeout, 0u);

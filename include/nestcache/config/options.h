@@ -28,6 +28,12 @@ struct Options {
   char key_separator = '\0';    // --key-separator
   bool strict_parents = false;  // --strict-parents
   std::size_t max_depth = 32;   // --max-depth
+  // A request line with no newline past this many bytes closes the connection. 0 until
+  // parse_options resolves it: memcached's 2048 with --compat; in nested mode room for the
+  // longest valid line (a --max-depth path of 250-byte segments), so a long path is served
+  // however its bytes are split (--max-line-length).
+  std::size_t max_line = 0;
+  std::size_t max_get_line = 4 * 1024 * 1024;  // the same bound for a get/gets line
   // process
   int verbosity = 0;        // -v, -vv
   std::string pid_file;     // -P
