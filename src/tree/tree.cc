@@ -39,6 +39,19 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
 
 Tree::~Tree() = default;
 
+bool Tree::set_memory_limit(uint64_t limit) {
+  memory_limit_.store(limit, std::memory_order_relaxed);
+  if (limit == 0) return true;
+  if (options_.evict) {
+    for (std::size_t i = 0; i < kShards; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mu);
+      shard.shrink(limit, used_bytes_);
+    }
+  }
+  return used_bytes_.load(std::memory_order_relaxed) <= limit;
+}
+
 Tree::Shard& Tree::shard_for(std::string_view top) const {
   return shards_[absl::Hash<std::string_view>{}(top) % kShards];
 }

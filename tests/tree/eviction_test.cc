@@ -121,6 +121,16 @@ TEST_F(EvictionTest, NodesAloneCannotBreakTheLimit) {
   EXPECT_EQ(tree_.stats().nodes, 0u);
 }
 
+TEST_F(EvictionTest, LoweringTheLimitEvictsDownToIt) {
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  ASSERT_TRUE(tree_.set_memory_limit(kBudget / 2));
+  EXPECT_EQ(tree_.memory_limit(), kBudget / 2);
+  EXPECT_LE(tree_.stats().allocated, kBudget / 2);
+  EXPECT_GT(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(has({"ns", "k7"}));  // the warmest stays
+  EXPECT_FALSE(has({"ns", "k0"}));
+}
+
 class NoEvictionTest : public EvictionTest {
  protected:
   NoEvictionTest() : EvictionTest(false) {}
@@ -139,6 +149,14 @@ TEST_F(NoEvictionTest, AFullCacheRefusesAndKeepsWhatItHas) {
   // Room made by a delete can be used again.
   ASSERT_EQ(tree_.remove(Path{"ns", "k0"}), Status::deleted);
   EXPECT_EQ(set({"ns", "again"}), Status::stored);
+}
+
+TEST_F(NoEvictionTest, LoweringTheLimitUnderDashMRefusesStoresInstead) {
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  EXPECT_FALSE(tree_.set_memory_limit(kBudget / 4));
+  EXPECT_EQ(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(has({"ns", "k0"}));
+  EXPECT_EQ(set({"ns", "more"}), Status::out_of_memory);
 }
 
 }  // namespace

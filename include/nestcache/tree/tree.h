@@ -128,6 +128,10 @@ class Tree {
 
   TreeStats stats() const;
   uint64_t memory_limit() const { return memory_limit_.load(std::memory_order_relaxed); }
+  // Changes the budget at run time (memcached's cache_memlimit; 0 = unlimited). Lowering it
+  // evicts values in LRU order down to the new limit when evicting is allowed; under -M nothing
+  // is evicted and stores are refused until deletes make room. True if usage is within it.
+  bool set_memory_limit(uint64_t limit);
   const TreeOptions& options() const { return options_; }
 
   class Shard;
