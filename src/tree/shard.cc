@@ -2,16 +2,25 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <string>
 
 #include "nestcache/common/numbers.h"
 
 namespace nestcache {
 
+Tree::Shard::Shard() : roots_(Kids::create(nullptr, /*big=*/true)) {}
+
 Tree::Shard::~Shard() {
   clear();
   while (drain(SIZE_MAX)) {
   }
+  Kids::destroy(roots_);
 }
+
+// The roots table's fixed part is the shard's, like its mutex, and is not counted; what it
+// grows by is (create_child, unlink, clear).
+void Tree::Shard::attach(std::atomic<uint64_t>& used) { used_ = &used; }
 
 void Tree::Shard::advance(int64_t now) {
   if (flush_at != 0 && flush_at <= now) {
@@ -22,14 +31,13 @@ void Tree::Shard::advance(int64_t now) {
 }
 
 Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now) {
-  const Children* set = parent == nullptr ? &roots : parent->children.get();
-  if (set == nullptr) return nullptr;
-  auto it = set->find(name);
-  if (it == set->end()) return nullptr;
-  Entry* child = *it;
+  const Kids* kids = parent == nullptr ? roots_ : parent->kids();
+  if (kids == nullptr) return nullptr;
+  Entry* child = kids->find(name);
+  if (child == nullptr) return nullptr;
   if (child->expired(now)) {
     // The deadline bounds the whole subtree: it goes now, for every reader.
-    if (!child->fetched && child->has_value) ++expired_unfetched_;
+    if (!child->fetched() && child->has_value()) ++expired_unfetched_;
     unlink(child);
     bury(child);
     return nullptr;
@@ -60,22 +68,64 @@ Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t 
 }
 
 Entry* Tree::Shard::create_child(Entry* parent, std::string_view name) {
-  const uint8_t depth = parent == nullptr ? 1 : static_cast<uint8_t>(parent->depth + 1);
-  auto* node = new Entry(name, parent, depth);
-  if (parent == nullptr) {
-    roots.insert(node);
-  } else {
-    if (!parent->children) parent->children = std::make_unique<Children>();
-    parent->children->insert(node);
+  const uint8_t depth = parent == nullptr ? 1 : static_cast<uint8_t>(parent->depth() + 1);
+  Entry* node = Entry::create(name, 0, false, depth);
+  Kids* kids = roots_;
+  if (parent != nullptr) {
+    if (!parent->has_kids_slot()) parent = relocate(parent, parent->data().size(), true);
+    kids = parent->kids();
+    if (kids == nullptr) {
+      kids = Kids::create(parent);
+      parent->set_kids(kids);
+      account(static_cast<int64_t>(kids->allocated()));
+    }
   }
-  account_new(node);
+  const auto before = static_cast<int64_t>(kids->allocated());
+  Kids* now_at = Kids::insert(kids, node);
+  if (now_at != kids) relink(now_at);
+  account(static_cast<int64_t>(now_at->allocated()) - before);
+  node->up = now_at;
+  ++nodes_;
+  ++depth_counts_[node->depth()];
+  account(static_cast<int64_t>(node->allocated()));
+  propagate(node, static_cast<int64_t>(node->footprint()), 0);
   return node;
 }
 
-void Tree::Shard::account_new(const Entry* node) {
-  ++nodes_;
-  ++depth_counts_[node->depth];
-  account(static_cast<int64_t>(node->footprint()));
+void Tree::Shard::relink(Kids* kids) {
+  if (kids->owner != nullptr) kids->owner->set_kids(kids);
+  kids->for_each([kids](Entry* child) { child->up = kids; });
+}
+
+void Tree::Shard::propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items) {
+  for (Kids* kids = node->up; kids != nullptr;
+       kids = kids->owner != nullptr ? kids->owner->up : nullptr) {
+    kids->bytes += static_cast<uint64_t>(delta_bytes);
+    kids->items += static_cast<uint32_t>(delta_items);
+  }
+}
+
+Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot) {
+  Entry* moved = Entry::copy(node, data_capacity, kids_slot);
+  account(static_cast<int64_t>(moved->allocated()) - static_cast<int64_t>(node->allocated()));
+  if (moved->up != nullptr) moved->up->replace(node, moved);
+  if (Kids* kids = moved->kids()) kids->owner = moved;
+  if (moved->lru_prev != nullptr) {
+    moved->lru_prev->lru_next = moved;
+  } else if (lru_head_ == node) {
+    lru_head_ = moved;
+  }
+  if (moved->lru_next != nullptr) {
+    moved->lru_next->lru_prev = moved;
+  } else if (lru_tail_ == node) {
+    lru_tail_ = moved;
+  }
+  if (moved->exptime() != 0) {
+    deadlines_.erase({moved->exptime(), node});
+    deadlines_.insert({moved->exptime(), moved});
+  }
+  Entry::destroy(node);
+  return moved;
 }
 
 StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool strict_parents,
@@ -90,7 +140,7 @@ StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool str
     if (parent == nullptr) return StoreResult{missing};
   }
   Entry* target = live_child(parent, path[last], now);
-  const bool has_value = target != nullptr && target->has_value;
+  const bool has_value = target != nullptr && target->has_value();
 
   switch (args.mode) {
     case StoreMode::set:
@@ -106,23 +156,24 @@ StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool str
         if (parent != nullptr) prune(parent);  // an expired target may have left it empty
         return StoreResult{missing};
       }
-      if (args.mode == StoreMode::cas && target->cas != args.cas) {
+      if (args.mode == StoreMode::cas && target->cas() != args.cas) {
         return StoreResult{Status::exists};
       }
       break;
   }
-  if (target == nullptr) target = create_child(parent, path[last]);
+  if (target == nullptr) target = create_child(parent, path[last]);  // parent may move
 
   const uint64_t cas = cas_source.fetch_add(1, std::memory_order_relaxed) + 1;
   if (args.mode == StoreMode::append || args.mode == StoreMode::prepend) {
     // Flags and deadline stay as they were (memcached ignores them for append/prepend).
+    const std::string_view old = target->data();
     std::string joined;
-    joined.reserve(target->data.size() + args.data.size());
-    joined.append(args.mode == StoreMode::append ? target->data : args.data);
-    joined.append(args.mode == StoreMode::append ? args.data : target->data);
-    set_value(target, joined, target->flags, cas);
+    joined.reserve(old.size() + args.data.size());
+    joined.append(args.mode == StoreMode::append ? old : args.data);
+    joined.append(args.mode == StoreMode::append ? args.data : old);
+    set_value(target, joined, target->flags(), cas);
   } else {
-    set_value(target, args.data, args.flags, cas);
+    target = set_value(target, args.data, args.flags, cas);
     set_exptime(target, args.exptime);
   }
   ++total_items_;
@@ -131,7 +182,8 @@ StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool str
 
 ArithResult Tree::Shard::arith(Entry* node, bool increment, uint64_t delta, uint64_t cas) {
   // memcached: a value must be a decimal number (strtoull rules) to be counted.
-  auto current = node->data.empty() ? std::nullopt : parse_u64(node->data);
+  const std::string_view data = node->data();
+  auto current = data.empty() ? std::nullopt : parse_u64(data);
   if (!current) return ArithResult{Status::non_numeric};
   uint64_t value = *current;
   if (increment) {
@@ -144,44 +196,52 @@ ArithResult Tree::Shard::arith(Entry* node, bool increment, uint64_t delta, uint
   (void)ec;
   std::string text(buf, end);
   // memcached rewrites a shorter number in place, padded with spaces to the old length.
-  if (text.size() < node->data.size()) text.resize(node->data.size(), ' ');
-  set_value(node, text, node->flags, cas);
+  if (text.size() < data.size()) text.resize(data.size(), ' ');
+  set_value(node, text, node->flags(), cas);
   return ArithResult{Status::stored, value};
 }
 
-void Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
+Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
   const auto before = static_cast<int64_t>(node->footprint());
-  node->data.assign(data);
-  account(static_cast<int64_t>(node->footprint()) - before);
-  if (node->has_value) {
+  // A value that does not fit moves the node; so does one that would leave most of a large
+  // allocation unused (the budget counts allocations, not values).
+  const std::size_t capacity = node->data_capacity();
+  if (data.size() > capacity || capacity > 2 * data.size() + 64) {
+    node = relocate(node, data.size(), false);
+  }
+  std::memcpy(node->data_ptr(), data.data(), data.size());
+  node->set_data_size(data.size());
+  propagate(node, static_cast<int64_t>(node->footprint()) - before, node->has_value() ? 0 : 1);
+  if (node->has_value()) {
     bump(node);
   } else {
-    ++items_;
-    node->has_value = true;
+    node->set_has_value(true);
     lru_link(node);
   }
-  node->flags = flags;
-  node->cas = cas;
-  node->fetched = false;
+  node->set_flags(flags);
+  node->set_cas(cas);
+  node->set_fetched(false);
+  return node;
 }
 
 void Tree::Shard::set_exptime(Entry* node, int64_t exptime) {
-  if (node->exptime == exptime) return;
-  if (node->exptime != 0) deadlines_.erase({node->exptime, node});
-  node->exptime = exptime;
-  if (exptime != 0) deadlines_.insert({exptime, node});
+  if (node->exptime() != 0) deadlines_.erase({node->exptime(), node});
+  node->set_exptime(exptime);
+  if (node->exptime() != 0) deadlines_.insert({node->exptime(), node});
 }
 
 void Tree::Shard::clear_value(Entry* node) {
-  if (!node->has_value) return;
+  if (!node->has_value()) return;
   const auto before = static_cast<int64_t>(node->footprint());
-  node->data.clear();
-  node->data.shrink_to_fit();
-  account(static_cast<int64_t>(node->footprint()) - before);
-  node->has_value = false;
+  node->set_data_size(0);
+  node->set_has_value(false);
   lru_unlink(node);
-  --items_;
-  if (node->empty()) prune(node);
+  propagate(node, static_cast<int64_t>(node->footprint()) - before, -1);
+  if (node->empty()) {
+    prune(node);
+  } else if (node->data_capacity() > 64) {
+    relocate(node, 0, true);  // a valueless node with children: give the value's memory back
+  }
 }
 
 void Tree::Shard::lru_link(Entry* node) {
@@ -217,7 +277,7 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
       continue;
     }
     ++evictions_;
-    if (!victim->fetched) ++evicted_unfetched_;
+    if (!victim->fetched()) ++evicted_unfetched_;
     clear_value(victim);  // the node stays while it has children (values go, never subtrees)
     drain(64);
   }
@@ -225,18 +285,25 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
 }
 
 void Tree::Shard::unlink(Entry* node) {
-  Entry* parent = node->parent;
-  if (parent == nullptr) {
-    roots.erase(node);
+  Kids* kids = node->up;
+  const Kids* below = node->kids();
+  propagate(
+      node, -static_cast<int64_t>(node->footprint() + (below != nullptr ? below->bytes : 0)),
+      -static_cast<int64_t>((node->has_value() ? 1 : 0) + (below != nullptr ? below->items : 0)));
+  const auto before = static_cast<int64_t>(kids->allocated());
+  kids->erase(node);
+  node->up = nullptr;
+  if (kids != roots_ && kids->empty()) {
+    account(-before);
+    kids->owner->set_kids(nullptr);
+    Kids::destroy(kids);
     return;
   }
-  parent->children->erase(node);
-  if (parent->children->empty()) parent->children.reset();
-  node->parent = nullptr;
+  account(static_cast<int64_t>(kids->allocated()) - before);
 }
 
 void Tree::Shard::remove(Entry* node) {
-  Entry* parent = node->parent;
+  Entry* parent = node->up->owner;
   unlink(node);
   bury(node);
   if (parent != nullptr) prune(parent);
@@ -244,7 +311,7 @@ void Tree::Shard::remove(Entry* node) {
 
 void Tree::Shard::prune(Entry* node) {
   while (node != nullptr && node->empty()) {
-    Entry* parent = node->parent;
+    Entry* parent = node->up->owner;
     unlink(node);
     bury(node);
     node = parent;
@@ -252,16 +319,20 @@ void Tree::Shard::prune(Entry* node) {
 }
 
 void Tree::Shard::clear() {
-  for (Entry* node : roots) bury(node);
-  roots.clear();
+  roots_->for_each([this](Entry* node) {
+    node->up = nullptr;
+    bury(node);
+  });
+  const auto before = static_cast<int64_t>(roots_->allocated());
+  roots_->clear();
+  account(static_cast<int64_t>(roots_->allocated()) - before);
 }
 
-// A node is attached if following parents reaches a top-level node that is in `roots` (a
-// detached node's parent is nullptr, and a node in the graveyard is never in roots).
+// A node is attached if following parents reaches the roots (a detached subtree's top has
+// up == nullptr, and so has every node drain() has taken out of a table).
 bool Tree::Shard::attached(const Entry* node) const {
-  while (node->parent != nullptr) node = node->parent;
-  auto it = roots.find(std::string_view(node->name));
-  return it != roots.end() && *it == node;
+  while (node->up != nullptr && node->up->owner != nullptr) node = node->up->owner;
+  return node->up == roots_;
 }
 
 std::size_t Tree::Shard::expire_due(int64_t now) {
@@ -269,9 +340,9 @@ std::size_t Tree::Shard::expire_due(int64_t now) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     Entry* node = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());
-    node->exptime = 0;              // out of the index; it is gone either way
+    node->set_exptime(0);           // out of the index; it is gone either way
     if (!attached(node)) continue;  // already on its way to the graveyard
-    if (!node->fetched && node->has_value) ++expired_unfetched_;
+    if (!node->fetched() && node->has_value()) ++expired_unfetched_;
     remove(node);
     ++reclaimed_;
     ++expired;
@@ -282,14 +353,12 @@ std::size_t Tree::Shard::expire_due(int64_t now) {
 bool Tree::Shard::drain(std::size_t budget) {
   while (budget > 0 && !graveyard_.empty()) {
     Entry* node = graveyard_.back();
-    if (node->has_children()) {
+    if (Kids* kids = node->kids(); kids != nullptr && !kids->empty()) {
       // Take children out a batch at a time, so a huge subtree is freed in many short steps.
-      Children& set = *node->children;
-      for (auto it = set.begin(); it != set.end() && budget > 0; --budget) {
-        Entry* child = *it;
-        child->parent = nullptr;
+      for (; budget > 0 && !kids->empty(); --budget) {
+        Entry* child = kids->take_one();
+        child->up = nullptr;
         graveyard_.push_back(child);
-        set.erase(it++);
       }
       continue;
     }
@@ -301,21 +370,23 @@ bool Tree::Shard::drain(std::size_t budget) {
 }
 
 void Tree::Shard::free_entry(Entry* node) {
-  if (node->exptime != 0) deadlines_.erase({node->exptime, node});
+  if (node->exptime() != 0) deadlines_.erase({node->exptime(), node});
   --nodes_;
-  --depth_counts_[node->depth];
-  account(-static_cast<int64_t>(node->footprint()));
-  if (node->has_value) {
-    lru_unlink(node);
-    --items_;
+  --depth_counts_[node->depth()];
+  if (node->has_value()) lru_unlink(node);  // counted out of curr_items when detached
+  if (Kids* kids = node->kids()) {
+    account(-static_cast<int64_t>(kids->allocated()));
+    Kids::destroy(kids);
   }
-  delete node;
+  account(-static_cast<int64_t>(node->allocated()));
+  Entry::destroy(node);
 }
 
 void Tree::Shard::add_stats(TreeStats& stats) const {
   stats.nodes += nodes_;
-  stats.items += items_;
-  stats.bytes += bytes_;
+  stats.items += roots_->items;
+  stats.bytes += roots_->bytes;
+  stats.allocated += allocated_;
   stats.total_items += total_items_;
   stats.pending_free += graveyard_.size();
   stats.reclaimed += reclaimed_;

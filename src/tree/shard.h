@@ -19,7 +19,7 @@ namespace nestcache {
 
 class Tree::Shard {
  public:
-  Shard() = default;
+  Shard();
   ~Shard();
 
   // Brings the shard up to `now` before anything reads it: runs a flush whose time has come,
@@ -34,13 +34,17 @@ class Tree::Shard {
   Entry* find_or_create(const Path& path, std::size_t count, int64_t now);
   // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
+  // Creates a valueless child. `parent` may move (it may need room for its children table):
+  // after this call reach it as child->up->owner, never through the old pointer.
   Entry* create_child(Entry* parent, std::string_view name);
 
   StoreResult store(const Path& path, const StoreArgs& args, bool strict_parents,
                     std::atomic<uint64_t>& cas_source, int64_t now);
   ArithResult arith(Entry* node, bool increment, uint64_t delta, uint64_t cas);
 
-  void set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas);
+  // Writing a value may move the node to a larger (or smaller) allocation: both return where
+  // the node is now, and the old pointer is dead.
+  Entry* set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas);
   void set_exptime(Entry* node, int64_t exptime);
   // Drops the value but keeps the node while it has children.
   void clear_value(Entry* node);
@@ -62,23 +66,35 @@ class Tree::Shard {
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
   // `target`; returns false if the shard has nothing left to give.
   bool shrink(uint64_t target, const std::atomic<uint64_t>& used);
-  // Where the shard reports changes of its accounted bytes (the tree-wide budget).
-  void attach(std::atomic<uint64_t>& used) { used_ = &used; }
+  // Where the shard reports changes of the memory it holds (the tree-wide budget).
+  void attach(std::atomic<uint64_t>& used);
+
+  // The top-level nodes of this shard (in no particular order).
+  const Kids& roots() const { return *roots_; }
 
   std::mutex mu;
-  Children roots;
   int64_t flush_at = 0;
 
  private:
-  // Takes `node` out of its parent's set (or roots); the node's subtree stays with it.
+  // Takes `node` out of its parent's table (or the roots) and counts its whole subtree out of
+  // `stats bytes` and `curr_items` at once; the subtree's memory stays in the budget until
+  // drain() frees it.
   void unlink(Entry* node);
   void bury(Entry* node) { graveyard_.push_back(node); }
   void free_entry(Entry* node);
   bool attached(const Entry* node) const;
-  void account_new(const Entry* node);
-  // Every change of accounted bytes goes through here, so the shard and budget agree.
+  // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot),
+  // fixing every pointer to it: its slot in its parent's table, its table's owner, its LRU
+  // neighbours and its deadline entry. O(1) in the number of children.
+  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot);
+  // Re-points the owner and the children of a table that moved.
+  void relink(Kids* kids);
+  // Adds `delta_bytes` / `delta_items` to every table from node's parent up to the roots
+  // (the subtree figures that make a detach O(1) to count out).
+  void propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items);
+  // Every change of allocated memory goes through here, so the shard and budget agree.
   void account(int64_t delta) {
-    bytes_ += static_cast<uint64_t>(delta);
+    allocated_ += static_cast<uint64_t>(delta);
     used_->fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
   }
   void lru_link(Entry* node);
@@ -87,14 +103,14 @@ class Tree::Shard {
   std::size_t expire_due(int64_t now);
 
   std::atomic<uint64_t>* used_ = nullptr;
+  Kids* roots_;
   Entry* lru_head_ = nullptr;  // most recently used
   Entry* lru_tail_ = nullptr;  // next to evict
   absl::btree_set<std::pair<int64_t, Entry*>> deadlines_;
   std::vector<Entry*> graveyard_;
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
   uint64_t nodes_ = 0;
-  uint64_t items_ = 0;
-  uint64_t bytes_ = 0;
+  uint64_t allocated_ = 0;  // memory held, live or awaiting the reclaimer (the budget's view)
   uint64_t total_items_ = 0;
   uint64_t reclaimed_ = 0;
   uint64_t expired_unfetched_ = 0;

@@ -39,6 +39,19 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
 
 Tree::~Tree() = default;
 
+bool Tree::set_memory_limit(uint64_t limit) {
+  memory_limit_.store(limit, std::memory_order_relaxed);
+  if (limit == 0) return true;
+  if (options_.evict) {
+    for (std::size_t i = 0; i < kShards; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mu);
+      shard.shrink(limit, used_bytes_);
+    }
+  }
+  return used_bytes_.load(std::memory_order_relaxed) <= limit;
+}
+
 Tree::Shard& Tree::shard_for(std::string_view top) const {
   return shards_[absl::Hash<std::string_view>{}(top) % kShards];
 }
@@ -46,21 +59,25 @@ Tree::Shard& Tree::shard_for(std::string_view top) const {
 StoreResult Tree::store(const Path& path, const StoreArgs& args) {
   if (path.empty() || path.size() > options_.max_depth) return StoreResult{Status::not_stored};
   // Room for the value and, at worst, a new node per segment, before anything is written.
-  uint64_t need = args.data.size();
-  for (std::string_view segment : path) need += Entry::cost(segment.size(), 0);
+  uint64_t need = Entry::allocation_bound(path.back().size(), args.data.size());
+  for (std::size_t i = 0; i + 1 < path.size(); ++i)
+    need += Entry::allocation_bound(path[i].size(), 0);
   if (!reserve(path[0], need)) return StoreResult{Status::out_of_memory};
-  return with_shard(path[0], [&](Shard& shard, int64_t now) {
+  const StoreResult result = with_shard(path[0], [&](Shard& shard, int64_t now) {
     return shard.store(path, args, options_.strict_parents, next_cas_, now);
   });
+  // A table that grew (a hash set doubles) can take more than the bound: evict the excess.
+  if (options_.evict) reserve(path[0], 0);
+  return result;
 }
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
   return with_node(path, [&](Shard& shard, Entry* node) {
-    if (node == nullptr || !node->has_value) return false;
-    node->fetched = true;
+    if (node == nullptr || !node->has_value()) return false;
+    node->set_fetched(true);
     shard.bump(node);
-    visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
 }
@@ -69,11 +86,11 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
                           absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
   return with_node(path, [&](Shard& shard, Entry* node) {
-    if (node == nullptr || !node->has_value) return false;
-    node->fetched = true;
+    if (node == nullptr || !node->has_value()) return false;
+    node->set_fetched(true);
     shard.bump(node);
     shard.set_exptime(node, new_exptime);
-    visit(ValueView{node->data, node->flags, node->exptime, node->cas});
+    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
 }
@@ -100,7 +117,7 @@ Status Tree::remove(const Path& path) {
 Status Tree::remove_value(const Path& path) {
   if (path.empty()) return Status::not_found;
   return with_node(path, [&](Shard& shard, Entry* node) {
-    if (node == nullptr || !node->has_value) return Status::not_found;
+    if (node == nullptr || !node->has_value()) return Status::not_found;
     shard.clear_value(node);
     shard.drain(kInlineFree);
     return Status::deleted;
@@ -110,7 +127,7 @@ Status Tree::remove_value(const Path& path) {
 ArithResult Tree::arith(const Path& path, bool increment, uint64_t delta) {
   if (path.empty()) return ArithResult{Status::not_found};
   return with_node(path, [&](Shard& shard, Entry* node) {
-    if (node == nullptr || !node->has_value) return ArithResult{Status::not_found};
+    if (node == nullptr || !node->has_value()) return ArithResult{Status::not_found};
     const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
     return shard.arith(node, increment, delta, cas);
   });

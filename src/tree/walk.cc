@@ -8,14 +8,17 @@
 namespace nestcache {
 namespace {
 
-std::vector<Entry*> sorted_live(const Children& set, int64_t now) {
+// A small table is kept in name order already; a hash set is sorted here.
+std::vector<Entry*> sorted_live(const Kids& kids, int64_t now) {
   std::vector<Entry*> live;
-  live.reserve(set.size());
-  for (Entry* child : set) {
+  live.reserve(kids.size());
+  kids.for_each([&](Entry* child) {
     if (!child->expired(now)) live.push_back(child);
+  });
+  if (kids.is_big()) {
+    std::sort(live.begin(), live.end(),
+              [](const Entry* a, const Entry* b) { return a->name() < b->name(); });
   }
-  std::sort(live.begin(), live.end(),
-            [](const Entry* a, const Entry* b) { return a->name < b->name; });
   return live;
 }
 
@@ -24,13 +27,13 @@ std::vector<Entry*> sorted_live(const Children& set, int64_t now) {
 // reclaimer detaches them.
 void walk_node(Entry* node, Path& full, int64_t now,
                absl::FunctionRef<void(const Path&, const ValueView&)> visit) {
-  if (node->has_value) {
-    node->fetched = true;
-    visit(full, ValueView{node->data, node->flags, node->exptime, node->cas});
+  if (node->has_value()) {
+    node->set_fetched(true);
+    visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
   }
   if (!node->has_children()) return;
-  for (Entry* child : sorted_live(*node->children, now)) {
-    full.push_back(child->name);
+  for (Entry* child : sorted_live(*node->kids(), now)) {
+    full.push_back(child->name());
     walk_node(child, full, now, visit);
     full.pop_back();
   }
@@ -46,9 +49,9 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mu);
       shard.advance(now);
-      for (Entry* node : shard.roots) {
-        if (!node->expired(now)) names.push_back(node->name);
-      }
+      shard.roots().for_each([&](Entry* node) {
+        if (!node->expired(now)) names.emplace_back(node->name());
+      });
     }
     std::sort(names.begin() + static_cast<std::ptrdiff_t>(first), names.end());
     return true;
@@ -56,7 +59,7 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr) return false;
     if (node->has_children()) {
-      for (Entry* child : sorted_live(*node->children, now)) names.push_back(child->name);
+      for (Entry* child : sorted_live(*node->kids(), now)) names.emplace_back(child->name());
     }
     return true;
   });

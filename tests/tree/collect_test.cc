@@ -166,6 +166,66 @@ TEST(CollectTest, MovedDeadlinesAreHonoured) {
 
 // ---- large deletes -----------------------------------------------------------------------------
 
+// memcached drops a deleted item from curr_items and bytes at once; so does a detached subtree
+// here, though its nodes await the reclaimer (and still count in `allocated`, the budget's view).
+TEST(CollectTest, DetachedSubtreeLeavesItemsAndBytesAtOnce) {
+  ManualClock clock(kStart);
+  Tree tree(clock);
+  put(tree, {"keep", "x"}, "v");
+  const TreeStats alone = tree.stats();
+  for (int g = 0; g < 300; ++g) {
+    for (int l = 0; l < 20; ++l)
+      put(tree, {"big", "g" + std::to_string(g), "l" + std::to_string(l)}, "value");
+  }
+  put(tree, {"soon"}, "v", kStart + 10);
+  put(tree, {"soon", "child"}, "v");
+  const TreeStats full = tree.stats();
+  ASSERT_EQ(full.items, 6003u);
+  ASSERT_GE(full.allocated, full.bytes);
+
+  ASSERT_EQ(tree.remove({"big"}), Status::deleted);  // frees only a first batch inline
+  TreeStats after = tree.stats();
+  EXPECT_GT(after.pending_free, 0u);
+  EXPECT_EQ(after.items, 3u);
+  EXPECT_GT(after.allocated, alone.allocated + 6000 * 64);  // not freed yet: still held
+
+  clock.set(kStart + 10);
+  EXPECT_FALSE(has_value(tree, {"soon", "child"}));  // expired with its parent
+  after = tree.stats();
+  EXPECT_EQ(after.items, alone.items);
+  EXPECT_EQ(after.bytes, alone.bytes);
+
+  collect_all(tree);
+  after = tree.stats();
+  EXPECT_EQ(after.pending_free, 0u);
+  EXPECT_EQ(after.nodes, alone.nodes);
+  EXPECT_EQ(after.bytes, alone.bytes);
+  EXPECT_EQ(tree.remove({"keep"}), Status::deleted);
+  collect_all(tree);
+  EXPECT_EQ(tree.stats().bytes, 0u);
+  EXPECT_EQ(tree.stats().items, 0u);
+}
+
+// Rewriting a value of another size moves its node; a node with many children moves in O(1)
+// and keeps them, its LRU place and its deadline.
+TEST(CollectTest, AValueThatOutgrowsItsNodeKeepsItsSubtreeAndDeadline) {
+  ManualClock clock(kStart);
+  Tree tree(clock);
+  put(tree, {"p"}, "short", kStart + 100);
+  for (int i = 0; i < 40; ++i) put(tree, {"p", "c" + std::to_string(i)}, "v");
+  put(tree, {"p"}, std::string(5000, 'L'));  // exptime 0 now
+  put(tree, {"p"}, "tiny", kStart + 50);     // shrinks back into a smaller allocation
+  std::vector<std::string> names;
+  ASSERT_TRUE(tree.children({"p"}, names));
+  EXPECT_EQ(names.size(), 40u);
+  EXPECT_TRUE(has_value(tree, {"p", "c39"}));
+  clock.set(kStart + 50);
+  collect_all(tree);
+  EXPECT_FALSE(has_value(tree, {"p", "c0"}));
+  EXPECT_EQ(tree.stats().nodes, 0u);
+  EXPECT_LT(tree.stats().allocated, 64u);  // what is left is the roots table's one slot
+}
+
 TEST(CollectTest, HugeSubtreeDeleteIsFreedInBoundedPasses) {
   ManualClock clock(kStart);
   Tree tree(clock);

@@ -58,7 +58,9 @@ TEST_F(EvictionTest, ColdestValueGoesFirstAndAReadKeepsAValueWarm) {
 TEST_F(EvictionTest, AWriteBumpsLikeARead) {
   for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) set({"ns", key});
   ASSERT_EQ(set({"ns", "k0"}, "rewritten"), Status::stored);
-  for (std::string_view key : {"k6", "k7", "k8", "k9"}) set({"ns", key});
+  // The short rewrite freed most of k0's memory: two more values than above to force evictions.
+  for (std::string_view key : {"k6", "k7", "k8", "k9", "k10", "k11"}) set({"ns", key});
+  ASSERT_GT(tree_.stats().evictions, 0u);
   EXPECT_TRUE(has({"ns", "k0"}));
   EXPECT_FALSE(has({"ns", "k1"}));
 }
@@ -119,6 +121,16 @@ TEST_F(EvictionTest, NodesAloneCannotBreakTheLimit) {
   EXPECT_EQ(tree_.stats().nodes, 0u);
 }
 
+TEST_F(EvictionTest, LoweringTheLimitEvictsDownToIt) {
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  ASSERT_TRUE(tree_.set_memory_limit(kBudget / 2));
+  EXPECT_EQ(tree_.memory_limit(), kBudget / 2);
+  EXPECT_LE(tree_.stats().allocated, kBudget / 2);
+  EXPECT_GT(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(has({"ns", "k7"}));  // the warmest stays
+  EXPECT_FALSE(has({"ns", "k0"}));
+}
+
 class NoEvictionTest : public EvictionTest {
  protected:
   NoEvictionTest() : EvictionTest(false) {}
@@ -137,6 +149,14 @@ TEST_F(NoEvictionTest, AFullCacheRefusesAndKeepsWhatItHas) {
   // Room made by a delete can be used again.
   ASSERT_EQ(tree_.remove(Path{"ns", "k0"}), Status::deleted);
   EXPECT_EQ(set({"ns", "again"}), Status::stored);
+}
+
+TEST_F(NoEvictionTest, LoweringTheLimitUnderDashMRefusesStoresInstead) {
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  EXPECT_FALSE(tree_.set_memory_limit(kBudget / 4));
+  EXPECT_EQ(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(has({"ns", "k0"}));
+  EXPECT_EQ(set({"ns", "more"}), Status::out_of_memory);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ struct ArithResult {
 struct TreeOptions {
   bool strict_parents = false;  // storing below a missing parent fails instead of creating it
   std::size_t max_depth = kDefaultMaxDepth;
-  // Byte budget for everything stored (values, names, nodes); 0 = unlimited (-m).
+  // Byte budget for all the memory the tree holds (values, names, nodes, children tables,
+  // allocator rounding, detached nodes awaiting the reclaimer); 0 = unlimited (-m).
   uint64_t memory_limit = 0;
   // At the budget, evict values in LRU order; false refuses the store instead (-M).
   bool evict = true;
@@ -64,9 +65,14 @@ struct TreeOptions {
 
 // Figures for `stats`; summed over shards, each read under its lock.
 struct TreeStats {
-  uint64_t nodes = 0;         // live nodes, valued or not
-  uint64_t items = 0;         // nodes holding a value (memcached's curr_items)
-  uint64_t bytes = 0;         // value bytes plus per-node overhead, as accounted
+  uint64_t nodes = 0;  // live nodes, valued or not
+  uint64_t items = 0;  // nodes holding a value (memcached's curr_items)
+  // Logical size of the live nodes (header, name, value, table slot), like memcached's item
+  // sizes; a detached subtree leaves it at once, even before the reclaimer frees it.
+  uint64_t bytes = 0;
+  // Memory really held (allocations by usable size plus malloc's chunk header, children
+  // tables, detached nodes not yet freed): what the -m budget counts. >= bytes, mostly.
+  uint64_t allocated = 0;
   uint64_t total_items = 0;   // values ever stored
   uint64_t max_depth = 0;     // deepest live node (1 = top level)
   uint64_t pending_free = 0;  // detached nodes not yet freed
@@ -122,6 +128,10 @@ class Tree {
 
   TreeStats stats() const;
   uint64_t memory_limit() const { return memory_limit_.load(std::memory_order_relaxed); }
+  // Changes the budget at run time (memcached's cache_memlimit; 0 = unlimited). Lowering it
+  // evicts values in LRU order down to the new limit when evicting is allowed; under -M nothing
+  // is evicted and stores are refused until deletes make room. True if usage is within it.
+  bool set_memory_limit(uint64_t limit);
   const TreeOptions& options() const { return options_; }
 
   class Shard;
