@@ -268,9 +268,14 @@ class LineLengthTest(unittest.TestCase):
     def test_long_lines(self):
         with Daemon() as d:
             base = rss(d.proc.pid)
-            with d.connect() as sock:
-                sock.sendall(b"set " + b"k" * 3000)
+            with d.connect() as sock:  # past nested mode's cutoff (8160 at --max-depth 32)
+                sock.sendall(b"set " + b"k" * 9000)
                 self.assertEqual(read_to_eof(sock), (b"", True))
+            with d.connect() as sock:  # a whole --max-depth path of 250-byte segments is not
+                sock.sendall(b"set " + b" ".join([b"s" * 250] * 32))
+                self.assertEqual(read_to_eof(sock, timeout=0.5), (b"", False))
+                sock.sendall(b" 0 0 1\r\nx\r\n")
+                self.assertEqual(read_until(sock, b"\r\n"), b"STORED\r\n")
             with d.connect() as sock:  # a 3 MiB multi-get line is served
                 line = b"get " + b" ".join(b"k%07d" % i for i in range(380000)) + b"\r\n"
                 self.assertGreater(len(line), 3 * MB)
