@@ -24,9 +24,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
-  Tree tree(clock,
-            TreeOptions{options.strict_parents, options.max_depth,
-                        uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions});
+  Tree tree(clock, tree_options(options));
   StatsRegistry stats;
   Engine engine(tree, clock, stats, options);
   // The pid file exists before the port accepts, so whoever waits for the port finds it.

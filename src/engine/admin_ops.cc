@@ -1,4 +1,4 @@
-// flush_all stats help: the commands about the server rather than the data.
+// flush_all cache_memlimit stats help: the commands about the server rather than the data.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -38,6 +38,7 @@ constexpr std::string_view kHelp[] = {
     "HELP touch <seg>+ <exptime> [noreply]",
     "HELP delete <seg>+ [noreply]  removes the node and its whole subtree",
     "HELP flush_all [delay] [noreply]",
+    "HELP cache_memlimit <megabytes> [noreply]  the -m budget, changed at run time",
     "HELP stats [settings|reset]",
     "HELP version | verbosity <n> | quit | help",
 };
@@ -51,6 +52,22 @@ void Engine::flush_all(const Command& command, Counters& counters, std::string& 
   tree_.flush(command.has_delay && command.exptime > 0 ? absolute_exptime(command.exptime, now) - 1
                                                        : now);
   Composer(out).reply(Reply::ok);
+}
+
+// memcached's bounds: at least 8 MB, and at most 10^9 (a larger figure is taken for bytes).
+// Lowering the budget evicts down to it at once (memcached's LRU maintainer does it over time);
+// under -M nothing is evicted and stores are refused until deletes make room.
+void Engine::cache_memlimit(const Command& command, std::string& out) {
+  constexpr uint64_t kMinMegabytes = 8;
+  constexpr uint64_t kMaxMegabytes = 1000000000;
+  if (command.delta < kMinMegabytes) {
+    Composer(out).reply(Reply::memlimit_too_small);
+  } else if (command.delta > kMaxMegabytes) {
+    Composer(out).reply(Reply::memlimit_not_bytes);
+  } else {
+    tree_.set_memory_limit(command.delta << 20);
+    Composer(out).reply(Reply::ok);
+  }
 }
 
 void Engine::stats(const Command& command, std::string& out) {
@@ -99,7 +116,7 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("idle_kicks", c.idle_kicks);
     reply.stat("bytes_read", c.bytes_read);
     reply.stat("bytes_written", c.bytes_written);
-    reply.stat("limit_maxbytes", static_cast<uint64_t>(options_.memory_limit_mb) << 20);
+    reply.stat("limit_maxbytes", tree_.memory_limit());
     reply.stat("accepting_conns", 1);
     reply.stat("threads", options_.threads);
     reply.stat("bytes", t.bytes);
@@ -115,7 +132,7 @@ void Engine::stats(const Command& command, std::string& out) {
   } else if (group == "settings") {
     const std::string separator =
         options_.key_separator == '\0' ? "none" : std::string(1, options_.key_separator);
-    reply.stat("maxbytes", static_cast<uint64_t>(options_.memory_limit_mb) << 20);
+    reply.stat("maxbytes", tree_.memory_limit());
     reply.stat("maxconns", options_.max_connections);
     reply.stat("tcpport", options_.port);
     reply.stat("udpport", options_.udp_port);
@@ -129,6 +146,8 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("key_separator", separator);
     reply.stat("strict_parents", options_.strict_parents ? "yes" : "no");
     reply.stat("max_depth", options_.max_depth);
+    reply.stat("max_line_length", options_.max_line);
+    reply.stat("max_get_line_length", options_.max_get_line);
   } else if (group == "reset") {
     stats_.reset();
     reply.reply(Reply::reset);

@@ -8,6 +8,11 @@
 
 namespace nestcache {
 
+TreeOptions tree_options(const Options& options) {
+  return TreeOptions{options.strict_parents, options.max_depth,
+                     uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions};
+}
+
 Engine::Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Options& options)
     : tree_(tree),
       clock_(clock),
@@ -65,6 +70,9 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
       verbosity_.store(static_cast<int>(std::min<uint64_t>(command.delta, 2)),
                        std::memory_order_relaxed);
       Composer(out).reply(Reply::ok);
+      break;
+    case Verb::cache_memlimit:
+      cache_memlimit(command, out);
       break;
     case Verb::quit:
       outcome = Outcome::close;

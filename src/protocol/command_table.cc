@@ -6,7 +6,7 @@
 namespace nestcache {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 24> kVerbs{{
+constexpr std::array<std::pair<std::string_view, Verb>, 25> kVerbs{{
     {"get", Verb::get},
     {"gets", Verb::gets},
     {"gat", Verb::gat},
@@ -28,6 +28,7 @@ constexpr std::array<std::pair<std::string_view, Verb>, 24> kVerbs{{
     {"flush_all", Verb::flush_all},
     {"version", Verb::version},
     {"verbosity", Verb::verbosity},
+    {"cache_memlimit", Verb::cache_memlimit},
     {"quit", Verb::quit},
     {"stats", Verb::stats},
     {"help", Verb::help},

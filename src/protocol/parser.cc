@@ -240,6 +240,18 @@ ParseResult parse_verbosity(const Line& line, Command& command) {
   return outcome(ParseStatus::complete, line.size);
 }
 
+// cache_memlimit <megabytes> [noreply]. As in memcached 1.6.18, a third token is ignored unless it
+// is noreply, and a bad number is ERROR (silenced by noreply); the engine judges the range.
+ParseResult parse_memlimit(const Line& line, Command& command) {
+  const std::size_t n = line.tokens.size();
+  if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
+  command.noreply = line.tokens[n - 1] == "noreply";
+  auto megabytes = parse_u32_field(line, line.tokens[1]);
+  if (!megabytes) return failure(ParseError::unknown_command, line.size);
+  command.delta = *megabytes;
+  return outcome(ParseStatus::complete, line.size);
+}
+
 // memcached 1.6.18 sends a line whose first byte is one of these to a group of its commands
 // that answers ERROR when the name is not found there, before its HTTP check.
 bool memcached_answers_error(std::string_view name) {
@@ -315,6 +327,8 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
       return parse_flush_all(line, command);
     case Verb::verbosity:
       return parse_verbosity(line, command);
+    case Verb::cache_memlimit:
+      return parse_memlimit(line, command);
     case Verb::stats: {
       const std::size_t start = static_cast<std::size_t>(tokens[0].data() - text.data()) + 5;
       command.args = start < text.size() ? text.substr(start) : std::string_view{};

@@ -42,6 +42,10 @@ constexpr std::string_view reply_text(Reply reply) {
       return "SERVER_ERROR out of memory storing object\r\n";
     case Reply::non_numeric:
       return "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
+    case Reply::memlimit_too_small:
+      return "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
+    case Reply::memlimit_not_bytes:
+      return "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
   }
   return "SERVER_ERROR unknown reply\r\n";
 }

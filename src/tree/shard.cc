@@ -265,11 +265,17 @@ void Tree::Shard::bump(Entry* node) {
   lru_link(node);
 }
 
+bool Tree::Shard::free_detached(uint64_t target, const std::atomic<uint64_t>& used) {
+  auto over = [&] { return used.load(std::memory_order_relaxed) > target; };
+  while (over() && drain(1024)) {
+  }
+  return !over();
+}
+
 bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
   auto over = [&] { return used.load(std::memory_order_relaxed) > target; };
   // Detached nodes go first: freeing them costs nobody a value.
-  while (over() && drain(1024)) {
-  }
+  free_detached(target, used);
   while (over() && lru_tail_ != nullptr) {
     Entry* victim = lru_tail_;
     if (!attached(victim)) {

@@ -66,6 +66,8 @@ class Tree::Shard {
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
   // `target`; returns false if the shard has nothing left to give.
   bool shrink(uint64_t target, const std::atomic<uint64_t>& used);
+  // Frees detached nodes (never values) until `used` is at most `target`; false if still over.
+  bool free_detached(uint64_t target, const std::atomic<uint64_t>& used);
   // Where the shard reports changes of the memory it holds (the tree-wide budget).
   void attach(std::atomic<uint64_t>& used);
 

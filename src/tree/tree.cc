@@ -27,12 +27,18 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
   const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
   auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
   if (limit == 0 || fits()) return true;
-  if (!options_.evict || need > limit) return false;
+  if (need > limit) return false;
   const std::size_t home = absl::Hash<std::string_view>{}(top) % kShards;
   for (std::size_t i = 0; i < kShards && !fits(); ++i) {
     Shard& shard = shards_[(home + i) % kShards];
     std::lock_guard lock(shard.mu);
-    shard.shrink(limit - need, used_bytes_);
+    // Detached nodes the reclaimer has not freed yet still count; freeing them is not eviction,
+    // so -M does it too: a store right after a large delete finds the room the delete made.
+    if (options_.evict) {
+      shard.shrink(limit - need, used_bytes_);
+    } else {
+      shard.free_detached(limit - need, used_bytes_);
+    }
   }
   return fits();
 }

@@ -41,7 +41,7 @@ class Harness {
   explicit Harness(const Options& options = {})
       : options_(options),
         clock_(kStart),
-        tree_(clock_, TreeOptions{options_.strict_parents, options_.max_depth}),
+        tree_(clock_, tree_options(options_)),
         counters_(registry_.make_counters()),
         parse_(parse_options_of(options_)),
         parser_(parse_),
@@ -658,6 +658,56 @@ TEST(EngineStatsTest, StatsReplyShape) {
   EXPECT_EQ(h.stats()["limit_maxbytes"], std::to_string(64u << 20));
   h.clock().advance(42);
   EXPECT_EQ(h.stats()["uptime"], "42");
+}
+
+// cache_memlimit changes the -m budget at run time: lowering it evicts values down to it at
+// once (tests/compat/sessions/cache-memlimit.txt pins the replies against memcached).
+TEST(EngineAdminTest, CacheMemlimitLowersTheBudgetAndEvicts) {
+  Harness h;
+  const std::string value(10 * 1024, 'v');
+  for (int i = 0; i < 1600; ++i) {  // 16 MB of values under the default -m 64
+    ASSERT_EQ(h.run("set ns k" + std::to_string(i) + " 0 0 10240\r\n" + value + "\r\n"),
+              "STORED\r\n");
+  }
+  EXPECT_EQ(h.stats()["evictions"], "0");
+  EXPECT_EQ(h.run("cache_memlimit 8\r\n"), "OK\r\n");
+  auto stats = h.stats();
+  EXPECT_EQ(stats["limit_maxbytes"], std::to_string(8u << 20));
+  EXPECT_LE(std::stoull(stats["bytes"]), 8u << 20);
+  EXPECT_GT(std::stoull(stats["evictions"]), 700u);
+  EXPECT_EQ(h.stats("settings")["maxbytes"], std::to_string(8u << 20));
+  // The least recently used values went first; the newest is still there.
+  EXPECT_EQ(h.run("getn ns k0\r\n"), "END\r\n");
+  EXPECT_THAT(h.run("getn ns k1599\r\n"), StartsWith("VALUE ns k1599 0 10240\r\n"));
+  EXPECT_EQ(h.run("cache_memlimit 64 noreply\r\n"), "");
+  EXPECT_EQ(h.stats()["limit_maxbytes"], std::to_string(64u << 20));
+}
+
+TEST(EngineAdminTest, CacheMemlimitUnderMRefusesInsteadOfEvicting) {
+  Options options;
+  options.disable_evictions = true;
+  Harness h(options);
+  const std::string value(10 * 1024, 'v');
+  for (int i = 0; i < 1600; ++i) {
+    ASSERT_EQ(h.run("set ns k" + std::to_string(i) + " 0 0 10240\r\n" + value + "\r\n"),
+              "STORED\r\n");
+  }
+  EXPECT_EQ(h.run("cache_memlimit 8\r\n"), "OK\r\n");
+  EXPECT_EQ(h.stats()["evictions"], "0");
+  EXPECT_EQ(h.run("set other 0 0 1\r\nx\r\n"), "SERVER_ERROR out of memory storing object\r\n");
+  EXPECT_EQ(h.run("delete ns\r\n"), "DELETED\r\n");
+  EXPECT_EQ(h.run("set other 0 0 1\r\nx\r\n"), "STORED\r\n");
+}
+
+TEST(EngineAdminTest, CacheMemlimitBounds) {
+  Harness h;
+  EXPECT_EQ(h.run("cache_memlimit 7\r\n"),
+            "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n");
+  EXPECT_EQ(h.run("cache_memlimit 1000000001\r\n"),
+            "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n");
+  EXPECT_EQ(h.run("cache_memlimit 4294967296\r\n"), "ERROR\r\n");  // nested: no 32-bit wrap
+  EXPECT_EQ(h.run("cache_memlimit\r\n"), "ERROR\r\n");
+  EXPECT_EQ(h.stats()["limit_maxbytes"], std::to_string(64u << 20));
 }
 
 TEST(EngineStatsTest, Settings) {

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   options.memory_limit_mb = 1;  // small, so a limit can be reached
 
   ManualClock clock;
-  Tree tree(clock, TreeOptions{options.strict_parents, options.max_depth});
+  Tree tree(clock, tree_options(options));
   StatsRegistry stats;
   Counters& counters = stats.make_counters();
   Engine engine(tree, clock, stats, options);

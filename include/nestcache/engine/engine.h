@@ -23,6 +23,9 @@ inline constexpr const char* kVersionReply = "1.6.18-nestcache-0.1.0";
 
 enum class Outcome : uint8_t { keep_open, close };
 
+// The tree settings the daemon's options ask for (-m, -M, --strict-parents, --max-depth).
+TreeOptions tree_options(const Options& options);
+
 class Engine {
  public:
   // All references must outlive the engine.
@@ -50,6 +53,7 @@ class Engine {
   void touch(const Command& command, Counters& counters, std::string& out);
   void remove(const Command& command, Counters& counters, std::string& out);
   void flush_all(const Command& command, Counters& counters, std::string& out);
+  void cache_memlimit(const Command& command, std::string& out);
   void stats(const Command& command, std::string& out);
   void help(std::string& out);
 

@@ -37,6 +37,7 @@ enum class Verb : uint8_t {
   flush_all,
   version,
   verbosity,
+  cache_memlimit,
   quit,
   stats,
   help,

@@ -146,9 +146,9 @@ class Tree {
   // The same, with fn(shard, node) given the live node at a non-empty `path` (or nullptr).
   template <typename Fn>
   auto with_node(const Path& path, Fn&& fn);
-  // Makes room for `need` more bytes under the budget: frees detached nodes, then evicts
-  // values in LRU order, from the shard of `top` first and then the others, one lock at a time.
-  // False when the budget cannot take them (-M, or nodes alone fill it).
+  // Makes room for `need` more bytes under the budget: frees detached nodes, then (unless -M)
+  // evicts values in LRU order, from the shard of `top` first and then the others, one lock at
+  // a time. False when the budget cannot take them (-M, or nodes alone fill it).
   bool reserve(std::string_view top, uint64_t need);
 
   const Clock& clock_;
