@@ -27,13 +27,6 @@ void append_joined(std::string& out, const Path& segments, char joiner) {
 
 void Composer::reply(Reply reply) { out_.append(wire::reply_text(reply)); }
 
-bool Composer::drop_last(Reply reply) {
-  const std::string_view text = wire::reply_text(reply);
-  if (!std::string_view(out_).ends_with(text)) return false;
-  out_.erase(out_.size() - text.size());  // not resize: GCC 12 -O3 sees a false -Wrestrict
-  return true;
-}
-
 void Composer::error(ParseError error, std::string_view detail) {
   if (error == ParseError::bad_path) {
     client_error(detail);

@@ -55,9 +55,6 @@ class Composer {
   std::size_t size() const { return out_.size(); }
   // Drops everything appended after `mark` (noreply).
   void truncate(std::size_t mark) { out_.resize(mark); }
-  // Drops `reply`'s line if the output ends with it; false if it does not. A long multi-get is
-  // answered a slice of keys at a time, and only the last slice keeps its END.
-  bool drop_last(Reply reply);
 
  private:
   void key_then_fields(uint32_t flags, std::string_view data, std::optional<uint64_t> cas);
