@@ -80,6 +80,17 @@ void Composer::child(std::string_view name) {
   out_.append(wire::kEol);
 }
 
+void Composer::item(const Path& key, char joiner, uint64_t bytes, int64_t exptime) {
+  out_.append(wire::kItem);
+  append_joined(out_, key, joiner);
+  out_.append(" [");
+  append_number(out_, bytes);
+  out_.append(" b; ");
+  append_number(out_, static_cast<uint64_t>(exptime));
+  out_.append(" s]");
+  out_.append(wire::kEol);
+}
+
 void Composer::stat(std::string_view name, std::string_view value) {
   out_.append(wire::kStat);
   out_.append(name);

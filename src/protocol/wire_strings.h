@@ -12,6 +12,7 @@ namespace nestcache::wire {
 inline constexpr std::string_view kEol = "\r\n";
 inline constexpr std::string_view kValue = "VALUE ";
 inline constexpr std::string_view kChild = "CHILD ";
+inline constexpr std::string_view kItem = "ITEM ";
 inline constexpr std::string_view kStat = "STAT ";
 inline constexpr std::string_view kVersion = "VERSION ";
 inline constexpr std::string_view kClientErrorPrefix = "CLIENT_ERROR ";
@@ -42,6 +43,8 @@ constexpr std::string_view reply_text(Reply reply) {
       return "SERVER_ERROR out of memory storing object\r\n";
     case Reply::non_numeric:
       return "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
+    case Reply::illegal_slab_id:
+      return "CLIENT_ERROR Illegal slab id\r\n";
   }
   return "SERVER_ERROR unknown reply\r\n";
 }

@@ -63,6 +63,11 @@ class Engine {
   void remove(const Command& command, Counters& counters, std::string& out);
   void flush_all(const Command& command, Counters& counters, std::string& out);
   void stats(const Command& command, std::string& out);
+  // stats items, stats cachedump <class> <limit>: the tree as memcached's one pseudo slab class.
+  void stats_items(std::string& out);
+  void cachedump(std::string_view args, std::string& out);
+  // ITEM lines for the keys of the pseudo class, at most `limit` (0 = all) and 2 MiB.
+  void dump_keys(uint32_t limit, std::string& out);
   void help(std::string& out);
 
   Tree& tree_;

@@ -26,6 +26,7 @@ enum class Reply : uint8_t {
   error,                  // ERROR
   out_of_memory_storing,  // SERVER_ERROR out of memory storing object
   non_numeric,            // CLIENT_ERROR cannot increment or decrement non-numeric value
+  illegal_slab_id,        // CLIENT_ERROR Illegal slab id (stats cachedump)
 };
 
 class Composer {
@@ -47,6 +48,8 @@ class Composer {
 
   void number(uint64_t value);        // incr/decr result
   void child(std::string_view name);  // CHILD <name>
+  // ITEM <key> [<bytes> b; <exptime> s] (stats cachedump), the key's segments joined by `joiner`.
+  void item(const Path& key, char joiner, uint64_t bytes, int64_t exptime);
   void stat(std::string_view name, std::string_view value);
   void stat(std::string_view name, uint64_t value);
   void version(std::string_view version);  // VERSION <v>
