@@ -92,6 +92,8 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("curr_connections", stats_.curr_connections.load(std::memory_order_relaxed));
     reply.stat("total_connections", c.total_connections);
     reply.stat("rejected_connections", c.rejected_connections);
+    // memcached's connection structures outlive their clients; ours are freed on close.
+    reply.stat("connection_structures", stats_.curr_connections.load(std::memory_order_relaxed));
     reply.stat("cmd_get", c.cmd_get);
     reply.stat("cmd_set", c.cmd_set);
     reply.stat("cmd_flush", c.cmd_flush);
@@ -118,6 +120,9 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("bytes_written", c.bytes_written);
     reply.stat("limit_maxbytes", tree_.memory_limit());
     reply.stat("accepting_conns", 1);
+    // Past -c we accept and refuse with memcached's error; we never stop listening.
+    reply.stat("listen_disabled_num", 0);
+    reply.stat("time_in_listen_disabled_us", 0);
     reply.stat("threads", options_.threads);
     reply.stat("bytes", t.bytes);
     reply.stat("curr_items", t.items);
@@ -152,7 +157,13 @@ void Engine::stats(const Command& command, std::string& out) {
     stats_.reset();
     reply.reply(Reply::reset);
     return;
-  } else if (group == "items" || group == "slabs" || group == "sizes" || group == "conns") {
+  } else if (group == "items") {
+    stats_items(out);
+    return;
+  } else if (group == "cachedump") {
+    cachedump(args, out);
+    return;
+  } else if (group == "slabs" || group == "sizes" || group == "conns") {
     // No slab classes here: memcached's per-class lists are empty for us.
   } else {
     reply.reply(Reply::error);

@@ -22,6 +22,14 @@ Engine::Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Optio
       verbosity_(options.verbosity) {}
 
 Outcome Engine::execute(const Command& command, Counters& counters, std::string& out) {
+  ReplyCursor more;
+  const Outcome outcome = execute(command, counters, out, more);
+  while (more.pending()) resume(more, counters, out);
+  return outcome;
+}
+
+Outcome Engine::execute(const Command& command, Counters& counters, std::string& out,
+                        ReplyCursor& more) {
   const std::size_t mark = out.size();
   Outcome outcome = Outcome::keep_open;
   switch (command.verb) {
@@ -29,7 +37,7 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
     case Verb::gets:
     case Verb::gat:
     case Verb::gats:
-      get(command, counters, out);
+      get(command, counters, out, more);
       break;
     case Verb::getn:
     case Verb::getns:
@@ -39,7 +47,7 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
       get_children(command, out);
       break;
     case Verb::gettree:
-      get_tree(command, counters, out);
+      get_tree(command, counters, out, more);
       break;
     case Verb::set:
     case Verb::add:
@@ -86,6 +94,21 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
   }
   if (command.noreply) out.resize(mark);
   return outcome;
+}
+
+void Engine::resume(ReplyCursor& more, Counters& counters, std::string& out) {
+  const std::size_t mark = out.size();
+  switch (more.kind_) {
+    case ReplyCursor::Kind::keys:
+      get_step(more.keys_, more, counters, out);
+      break;
+    case ReplyCursor::Kind::tree:
+      get_tree_step(more, counters, out);
+      break;
+    case ReplyCursor::Kind::none:
+      break;
+  }
+  if (more.noreply_) out.resize(mark);
 }
 
 void Engine::reject(const ParseResult& result, const Command& command, Counters& counters,

@@ -1,4 +1,5 @@
 // get gets gat gats (top-level keys) and the tree reads getn getns getch gettree.
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -7,14 +8,40 @@
 #include "nestcache/protocol/path_args.h"
 
 namespace nestcache {
+namespace {
 
-void Engine::get(const Command& command, Counters& counters, std::string& out) {
-  const bool with_cas = command.verb == Verb::gets || command.verb == Verb::gats;
+// One step of a long reply: about this much output, and at most this many keys (each read under
+// its own shard lock) or tree nodes (looked at under one shard lock). The connection writes
+// every ~1 MiB, so a client that does not read holds about that plus one step.
+constexpr std::size_t kStepOutput = 256 * 1024;
+constexpr std::size_t kStepKeys = 64;
+constexpr std::size_t kStepNodes = 1024;
+
+}  // namespace
+
+void Engine::get(const Command& command, Counters& counters, std::string& out, ReplyCursor& more) {
+  more.kind_ = ReplyCursor::Kind::keys;
+  more.verb_ = command.verb;
+  more.noreply_ = command.noreply;
+  more.next_key_ = 0;
   const bool touching = command.verb == Verb::gat || command.verb == Verb::gats;
-  const int64_t exptime = touching ? absolute_exptime(command.exptime, clock_.now()) : 0;
+  more.exptime_ = touching ? absolute_exptime(command.exptime, clock_.now()) : 0;
+  get_step(command.keys, more, counters, out);
+  // Most multi-gets end in their first step; a longer one keeps its keys for the next steps.
+  if (more.pending()) more.keys_.assign(command.keys.begin(), command.keys.end());
+}
+
+void Engine::get_step(const KeyTokens& keys, ReplyCursor& more, Counters& counters,
+                      std::string& out) {
+  const bool with_cas = more.verb_ == Verb::gets || more.verb_ == Verb::gats;
+  const bool touching = more.verb_ == Verb::gat || more.verb_ == Verb::gats;
   Composer reply(out);
+  const std::size_t mark = out.size();
+  const std::size_t last = std::min(keys.size(), more.next_key_ + kStepKeys);
   Path path;
-  for (std::string_view key : command.keys) {
+  std::size_t i = more.next_key_;
+  while (i < last && out.size() - mark < kStepOutput) {
+    const std::string_view key = keys[i++];
     path.clear();
     std::string_view detail;  // keys were checked by the parser
     append_key(key, options_.key_separator, !options_.compat, options_.max_depth, path, detail);
@@ -23,7 +50,7 @@ void Engine::get(const Command& command, Counters& counters, std::string& out) {
                   with_cas ? std::optional<uint64_t>(value.cas) : std::nullopt);
     };
     const bool hit =
-        touching ? tree_.read_and_touch(path, exptime, visit) : tree_.read(path, visit);
+        touching ? tree_.read_and_touch(path, more.exptime_, visit) : tree_.read(path, visit);
     Counters::add(counters.cmd_get);
     Counters::add(hit ? counters.get_hits : counters.get_misses);
     if (touching) {
@@ -31,7 +58,11 @@ void Engine::get(const Command& command, Counters& counters, std::string& out) {
       Counters::add(hit ? counters.touch_hits : counters.touch_misses);
     }
   }
+  more.next_key_ = i;
+  if (i < keys.size()) return;
   reply.reply(Reply::end);
+  more.kind_ = ReplyCursor::Kind::none;
+  KeyTokens().swap(more.keys_);  // and its storage
 }
 
 void Engine::get_node(const Command& command, Counters& counters, std::string& out) {
@@ -54,17 +85,35 @@ void Engine::get_children(const Command& command, std::string& out) {
   reply.reply(Reply::end);
 }
 
-void Engine::get_tree(const Command& command, Counters& counters, std::string& out) {
+void Engine::get_tree(const Command& command, Counters& counters, std::string& out,
+                      ReplyCursor& more) {
+  more.kind_ = ReplyCursor::Kind::tree;
+  more.verb_ = command.verb;
+  more.noreply_ = command.noreply;
+  more.root_.assign(command.path.begin(), command.path.end());
+  more.position_.clear();
+  more.values_ = 0;
+  get_tree_step(more, counters, out);
+}
+
+void Engine::get_tree_step(ReplyCursor& more, Counters& counters, std::string& out) {
   const char joiner = options_.key_separator != '\0' ? options_.key_separator : ' ';
   Composer reply(out);
-  uint64_t values = 0;
-  tree_.walk(command.path, [&](const Path& full, const ValueView& value) {
-    reply.value(full, joiner, value.flags, value.data);
-    ++values;
-  });
+  const std::size_t mark = out.size();
+  const Path root(more.root_.begin(), more.root_.end());
+  const bool done = tree_.walk_step(root, more.position_, kStepNodes,
+                                    [&](const Path& full, const ValueView& value) {
+                                      reply.value(full, joiner, value.flags, value.data);
+                                      ++more.values_;
+                                      return out.size() - mark < kStepOutput;
+                                    });
+  if (!done) return;
   Counters::add(counters.cmd_get);
-  Counters::add(values > 0 ? counters.get_hits : counters.get_misses);
+  Counters::add(more.values_ > 0 ? counters.get_hits : counters.get_misses);
   reply.reply(Reply::end);
+  more.kind_ = ReplyCursor::Kind::none;
+  std::vector<std::string>().swap(more.root_);
+  WalkCursor().swap(more.position_);
 }
 
 }  // namespace nestcache

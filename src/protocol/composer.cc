@@ -27,13 +27,6 @@ void append_joined(std::string& out, const Path& segments, char joiner) {
 
 void Composer::reply(Reply reply) { out_.append(wire::reply_text(reply)); }
 
-bool Composer::drop_last(Reply reply) {
-  const std::string_view text = wire::reply_text(reply);
-  if (!std::string_view(out_).ends_with(text)) return false;
-  out_.erase(out_.size() - text.size());  // not resize: GCC 12 -O3 sees a false -Wrestrict
-  return true;
-}
-
 void Composer::error(ParseError error, std::string_view detail) {
   if (error == ParseError::bad_path) {
     client_error(detail);
@@ -84,6 +77,17 @@ void Composer::number(uint64_t value) {
 void Composer::child(std::string_view name) {
   out_.append(wire::kChild);
   out_.append(name);
+  out_.append(wire::kEol);
+}
+
+void Composer::item(const Path& key, char joiner, uint64_t bytes, int64_t exptime) {
+  out_.append(wire::kItem);
+  append_joined(out_, key, joiner);
+  out_.append(" [");
+  append_number(out_, bytes);
+  out_.append(" b; ");
+  append_number(out_, static_cast<uint64_t>(exptime));
+  out_.append(" s]");
   out_.append(wire::kEol);
 }
 

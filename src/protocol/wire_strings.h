@@ -12,6 +12,7 @@ namespace nestcache::wire {
 inline constexpr std::string_view kEol = "\r\n";
 inline constexpr std::string_view kValue = "VALUE ";
 inline constexpr std::string_view kChild = "CHILD ";
+inline constexpr std::string_view kItem = "ITEM ";
 inline constexpr std::string_view kStat = "STAT ";
 inline constexpr std::string_view kVersion = "VERSION ";
 inline constexpr std::string_view kClientErrorPrefix = "CLIENT_ERROR ";
@@ -46,6 +47,8 @@ constexpr std::string_view reply_text(Reply reply) {
       return "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
     case Reply::memlimit_not_bytes:
       return "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
+    case Reply::illegal_slab_id:
+      return "CLIENT_ERROR Illegal slab id\r\n";
   }
   return "SERVER_ERROR unknown reply\r\n";
 }

@@ -8,8 +8,6 @@
 
 #include <boost/asio/write.hpp>
 
-#include "nestcache/protocol/composer.h"
-
 namespace nestcache {
 namespace {
 
@@ -17,14 +15,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;  // memcached's read buffer size
 // A batch stops producing replies past this much output, is written, and then goes on: a
 // pipeline of large gets never makes us buffer more than about this.
 constexpr std::size_t kMaxBatchOutput = 1024 * 1024;
-// A multi-get with more keys than this is answered this many keys at a time, so one request
-// naming a large value thousands of times holds at most kMaxBatchOutput plus one slice of
-// values (each at most -I) in memory (test_hostile_input.py, BackPressureTest).
-constexpr std::size_t kKeysPerSlice = 8;
-
-bool is_multi_get(Verb verb) {
-  return verb == Verb::get || verb == Verb::gets || verb == Verb::gat || verb == Verb::gats;
-}
 
 // The first line of `bytes`, for -vv logs.
 std::string_view first_line(std::string_view bytes) {
@@ -127,8 +117,8 @@ void Connection::on_read(std::size_t bytes) {
 void Connection::process() {
   const bool trace = engine_.verbosity() >= 2;
   while (!closing_ && out_.size() < kMaxBatchOutput) {
-    if (!sliced_keys_.empty()) {
-      answer_slices();
+    if (more_.pending()) {
+      engine_.resume(more_, counters_, out_);
       continue;
     }
     const std::string_view input(in_.data() + begin_, end_ - begin_);
@@ -138,11 +128,7 @@ void Connection::process() {
     const std::size_t reply_at = out_.size();
     switch (result.status) {
       case ParseStatus::complete:
-        if (is_multi_get(command_.verb) && command_.keys.size() > kKeysPerSlice) {
-          sliced_keys_.swap(command_.keys);
-          next_key_ = 0;
-          answer_slices();
-        } else if (engine_.execute(command_, counters_, out_) == Outcome::close) {
+        if (engine_.execute(command_, counters_, out_, more_) == Outcome::close) {
           closing_ = true;
         }
         break;
@@ -170,18 +156,6 @@ void Connection::process() {
   } else {
     read();
   }
-}
-
-void Connection::answer_slices() {
-  while (out_.size() < kMaxBatchOutput && next_key_ < sliced_keys_.size()) {
-    const std::size_t count = std::min(kKeysPerSlice, sliced_keys_.size() - next_key_);
-    command_.keys.assign(sliced_keys_.begin() + next_key_,
-                         sliced_keys_.begin() + next_key_ + count);
-    next_key_ += count;
-    engine_.execute(command_, counters_, out_);
-    if (next_key_ < sliced_keys_.size()) Composer(out_).drop_last(Reply::end);
-  }
-  if (next_key_ == sliced_keys_.size()) KeyTokens().swap(sliced_keys_);  // and its storage
 }
 
 void Connection::write() {

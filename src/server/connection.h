@@ -2,9 +2,9 @@
 //
 // Lifetime: kept alive by shared_from_this() in each pending handler; it dies when the socket
 // is closed and the last handler has run. All handlers run on the connection's own io_context
-// thread. While a write is in flight nothing more is read, and a multi-get naming many keys is
-// answered a slice of keys at a time between writes, which bounds the memory a client that
-// never reads can make us hold (see kMaxBatchOutput).
+// thread. While a write is in flight nothing more is read, and a long reply (a large multi-get,
+// a gettree) is taken from the engine a step at a time between writes, which bounds the memory a
+// client that never reads can make us hold (see kMaxBatchOutput).
 #pragma once
 
 #include <cstddef>
@@ -37,8 +37,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(std::size_t bytes);
   // Parses and executes what is buffered; then writes, or reads for more.
   void process();
-  // Answers the next slices of a sliced multi-get (sliced_keys_) into out_.
-  void answer_slices();
   void write();
   void arm_idle_timer();
 
@@ -54,10 +52,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t end_ = 0;    // one past the last received byte
   std::string out_;
   Command command_;
-  // A multi-get with more keys than one slice: all its keys (views into in_, which is neither
-  // read into nor moved until the last slice is answered) and the next one to answer.
-  KeyTokens sliced_keys_;
-  std::size_t next_key_ = 0;
+  // The rest of a reply still to come. It may view the request's bytes in in_, which is neither
+  // read into nor moved while it is pending: process() resumes it before parsing anything else.
+  ReplyCursor more_;
   int id_ = -1;           // the socket's descriptor, as memcached names connections in its logs
   bool closing_ = false;  // flush what is pending, then close
   bool closed_ = false;

@@ -10,6 +10,7 @@ Run: NESTCACHED=build/nestcached /usr/bin/python3 tests/integration/test_hostile
 
 import os
 import random
+import re
 import resource
 import socket
 import subprocess
@@ -361,6 +362,65 @@ class BackPressureTest(unittest.TestCase):
 
     def test_one_multiget_naming_a_large_value_thousands_of_times(self):
         self.run_flood(b"get " + b" ".join([b"big"] * 4000) + b"\r\n", 4)
+
+
+class GettreeBackPressureTest(unittest.TestCase):
+    """gettree of a large subtree is taken from the engine a step at a time between writes, so a
+    client that asks for 80 MB and never reads makes the server hold about one write batch
+    (protocol.md 5.10), and nobody else waits for it."""
+
+    NODES = 20000
+    VALUE_SIZE = 4096
+
+    def fill(self, sock):
+        value = b"t" * self.VALUE_SIZE
+        batch = []
+        for i in range(self.NODES):
+            batch.append(b"set ns n%05d 0 0 %d noreply\r\n%s\r\n" % (i, len(value), value))
+            if len(batch) == 500:
+                sock.sendall(b"".join(batch))
+                batch = []
+        sock.sendall(b"".join(batch))
+        self.assertEqual(request(sock, b"getn ns n%05d\r\n" % (self.NODES - 1), b"END\r\n"),
+                         b"VALUE ns n%05d 0 %d\r\n%s\r\nEND\r\n" % (self.NODES - 1,
+                                                                      len(value), value))
+
+    def test_gettree_never_read(self):
+        with Daemon(["-m", "512"]) as d:
+            with d.connect() as sock:
+                self.fill(sock)
+            base = rss(d.proc.pid)
+            readers = []
+            for _ in range(2):
+                s = d.connect()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+                s.sendall(b"gettree ns\r\n")
+                readers.append(s)
+            time.sleep(1.0)
+            # Each holds about one write batch (1 MiB, in a string grown to 2 MiB): ~3 MiB
+            # measured; composing the whole reply cost 80 MB per client.
+            grown = rss(d.proc.pid) - base
+            self.assertLess(grown, 12 * MB * SLACK, f"RSS grew by {grown / MB:.1f} MiB")
+            bystander = Bystander(d)
+            bystander.check(self, max_seconds=0.5)
+            self.assertLess(rss(d.proc.pid) - base, 12 * MB * SLACK)
+            # The client finally reads: the whole subtree, in order, then END.
+            sock = readers[0]
+            sock.settimeout(20)
+            reply = bytearray()  # 80 MB: appended in place, not copied per chunk
+            while not reply.endswith(b"END\r\n"):
+                chunk = sock.recv(1 << 20)
+                self.assertTrue(chunk)
+                reply += chunk
+            names = re.findall(rb"^VALUE ns (n\d+) 0 4096\r\n", reply, re.M)
+            self.assertEqual(len(names), self.NODES)
+            self.assertEqual(names, sorted(names))
+            self.assertEqual(len(reply), self.NODES * (len(b"VALUE ns n00000 0 4096\r\n")
+                                                       + self.VALUE_SIZE + 2) + 5)
+            for s in readers:
+                s.close()
+            bystander.check(self, rounds=5)
+            bystander.close()
 
 
 class HostileBytesTest(unittest.TestCase):

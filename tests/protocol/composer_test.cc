@@ -39,19 +39,6 @@ TEST(ComposerTest, StatusReplies) {
   EXPECT_EQ(compose_reply(Reply::reset), "RESET\r\n");
 }
 
-// The connection answers a long multi-get a slice of keys at a time and keeps one END.
-TEST(ComposerTest, DropLastRemovesOneTrailingReply) {
-  std::string out;
-  Composer composer(out);
-  composer.value("k", 0, "v");
-  composer.reply(Reply::end);
-  EXPECT_FALSE(composer.drop_last(Reply::stored));
-  EXPECT_TRUE(composer.drop_last(Reply::end));
-  EXPECT_EQ(out, "VALUE k 0 1\r\nv\r\n");
-  EXPECT_FALSE(composer.drop_last(Reply::end));
-  EXPECT_EQ(out, "VALUE k 0 1\r\nv\r\n");
-}
-
 TEST(ComposerTest, ErrorReplies) {
   EXPECT_EQ(compose_reply(Reply::error), "ERROR\r\n");
   EXPECT_EQ(compose_reply(Reply::out_of_memory_storing),

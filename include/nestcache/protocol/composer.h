@@ -28,6 +28,7 @@ enum class Reply : uint8_t {
   non_numeric,            // CLIENT_ERROR cannot increment or decrement non-numeric value
   memlimit_too_small,     // MEMLIMIT_TOO_SMALL ... (cache_memlimit under 8 MB)
   memlimit_not_bytes,     // MEMLIMIT_ADJUST_FAILED ... (cache_memlimit over 10^9 MB)
+  illegal_slab_id,        // CLIENT_ERROR Illegal slab id (stats cachedump)
 };
 
 class Composer {
@@ -49,6 +50,8 @@ class Composer {
 
   void number(uint64_t value);        // incr/decr result
   void child(std::string_view name);  // CHILD <name>
+  // ITEM <key> [<bytes> b; <exptime> s] (stats cachedump), the key's segments joined by `joiner`.
+  void item(const Path& key, char joiner, uint64_t bytes, int64_t exptime);
   void stat(std::string_view name, std::string_view value);
   void stat(std::string_view name, uint64_t value);
   void version(std::string_view version);  // VERSION <v>
@@ -57,9 +60,6 @@ class Composer {
   std::size_t size() const { return out_.size(); }
   // Drops everything appended after `mark` (noreply).
   void truncate(std::size_t mark) { out_.resize(mark); }
-  // Drops `reply`'s line if the output ends with it; false if it does not. A long multi-get is
-  // answered a slice of keys at a time, and only the last slice keeps its END.
-  bool drop_last(Reply reply);
 
  private:
   void key_then_fields(uint32_t flags, std::string_view data, std::optional<uint64_t> cas);

@@ -33,6 +33,9 @@ struct ValueView {
   uint64_t cas = 0;
 };
 
+// A position in walk order: the full path of a node, owned (see Tree::walk_step).
+using WalkCursor = std::vector<std::string>;
+
 enum class StoreMode : uint8_t { set, add, replace, append, prepend, cas };
 
 struct StoreArgs {
@@ -119,6 +122,22 @@ class Tree {
   // is at a non-empty path.
   bool walk(const Path& path, absl::FunctionRef<void(const Path& full, const ValueView&)> visit);
 
+  // One bounded step of walk(), for a reply that must not be built in one go: visits, in
+  // walk()'s order, the valued nodes at or below `path` that come after `cursor` (from the start
+  // when `cursor` is empty), looking at no more than `max_nodes` nodes (valued or not, at least
+  // 1) and stopping after a node for which `visit` returns false. Returns true when the walk is
+  // complete; otherwise `cursor` is set to the full path of the last node looked at, to resume
+  // from.
+  //
+  // walk() order is the order of full paths compared segment by segment (a node before its
+  // children), so "after `cursor`" means the same whether or not that node still exists. Each
+  // step sees the tree as it is then, like memcached's LRU crawler: no node is visited twice and
+  // the order holds; nodes added or removed after the cursor are seen as they are when reached;
+  // nodes added before it are not. Each shard lock is held for at most `max_nodes` nodes; a step
+  // of the whole tree (empty `path`) also scans the top-level names, one shard at a time.
+  bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
+                 absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
+
   // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes.
   void flush(int64_t when);
 
@@ -150,6 +169,10 @@ class Tree {
   // evicts values in LRU order, from the shard of `top` first and then the others, one lock at
   // a time. False when the budget cannot take them (-M, or nodes alone fill it).
   bool reserve(std::string_view top, uint64_t need);
+  // The names of the first `limit` live top-level nodes, in order, from `from` on (after it
+  // unless `inclusive`; from the first when null). Costs a scan of every top-level name.
+  std::vector<std::string> top_names_from(const std::string* from, bool inclusive,
+                                          std::size_t limit);
 
   const Clock& clock_;
   TreeOptions options_;

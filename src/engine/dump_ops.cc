@@ -1,0 +1,95 @@
+// stats items, stats cachedump: memcached's per-slab-class views, which key-listing tools read
+// (libmemcached's memcdump asks `stats cachedump <id> 0` for every class id below 64).
+//
+// A tree has no slab classes; everything is one pseudo class, id 1 (protocol.md 8.1). Its keys
+// are the ones a plain client can name in one token: with --key-separator every valued node, its
+// path joined by the separator; without, the valued top-level nodes (gettree lists the rest).
+#include "nestcache/common/numbers.h"
+#include "nestcache/engine/engine.h"
+#include "nestcache/protocol/composer.h"
+
+namespace nestcache {
+namespace {
+
+constexpr uint32_t kTreeClass = 1;
+// memcached's MAX_NUMBER_OF_SLAB_CLASSES: ids from here on are "Illegal slab id".
+constexpr uint32_t kSlabClassIds = 64;
+// memcached's cap on one cachedump reply, END included: the line that would pass it is not sent.
+// memcached checks `bytes so far + line + 6 > 2 MiB` (END\r\n and a NUL).
+constexpr std::size_t kDumpRoom = 2 * 1024 * 1024 - 6;
+constexpr std::size_t kDumpStepNodes = 1024;
+
+std::string_view next_token(std::string_view& text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  const std::size_t end = std::min(text.find(' '), text.size());
+  const std::string_view token = text.substr(0, end);
+  text.remove_prefix(end);
+  return token;
+}
+
+}  // namespace
+
+void Engine::stats_items(std::string& out) {
+  const TreeStats t = tree_.stats();
+  Composer reply(out);
+  if (t.items > 0) {  // memcached lists only the classes that hold items
+    const CounterValues c = stats_.sum();
+    reply.stat("items:1:number", t.items);
+    reply.stat("items:1:mem_requested", t.bytes);
+    reply.stat("items:1:evicted", t.evictions);
+    reply.stat("items:1:outofmemory", c.store_no_memory);
+    reply.stat("items:1:reclaimed", t.reclaimed);
+    reply.stat("items:1:expired_unfetched", t.expired_unfetched);
+    reply.stat("items:1:evicted_unfetched", t.evicted_unfetched);
+  }
+  reply.reply(Reply::end);
+}
+
+void Engine::cachedump(std::string_view args, std::string& out) {
+  Composer reply(out);
+  const std::string_view id_text = next_token(args);
+  const std::string_view limit_text = next_token(args);
+  if (limit_text.empty()) {
+    reply.error(ParseError::bad_stats_args);
+    return;
+  }
+  // memcached reads both with safe_strtoul; what follows them is ignored.
+  const auto id = parse_u32_truncating(id_text);
+  const auto limit = parse_u32_truncating(limit_text);
+  if (!id || !limit) {
+    reply.error(ParseError::bad_format);
+    return;
+  }
+  if (*id >= kSlabClassIds) {
+    reply.reply(Reply::illegal_slab_id);
+    return;
+  }
+  if (*id == kTreeClass) dump_keys(*limit, out);
+  reply.reply(Reply::end);
+}
+
+void Engine::dump_keys(uint32_t limit, std::string& out) {
+  const std::size_t mark = out.size();
+  const char separator = options_.key_separator;
+  Composer reply(out);
+  uint32_t listed = 0;
+  bool full = false;
+  WalkCursor cursor;
+  // In bounded steps, each under one shard lock, like any long walk.
+  while (!full && !tree_.walk_step({}, cursor, kDumpStepNodes,
+                                   [&](const Path& path, const ValueView& value) {
+                                     if (separator == '\0' && path.size() > 1) return true;
+                                     const std::size_t before = out.size();
+                                     reply.item(path, separator, value.data.size(), value.exptime);
+                                     if (out.size() - mark > kDumpRoom) {
+                                       out.resize(before);
+                                       full = true;
+                                       return false;
+                                     }
+                                     full = limit != 0 && ++listed == limit;
+                                     return !full;
+                                   })) {
+  }
+}
+
+}  // namespace nestcache

@@ -1,0 +1,116 @@
+// stats items and stats cachedump: the tree as memcached's one pseudo slab class, in memcached's
+// formats, with its 2 MiB cap (protocol.md 8.1).
+#include <string>
+#include <string_view>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/config/options.h"
+#include "nestcache/engine/engine.h"
+#include "nestcache/protocol/parser.h"
+
+namespace nestcache {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::StartsWith;
+
+constexpr int64_t kStart = 1'700'000'000;
+
+class DumpTest : public ::testing::Test {
+ protected:
+  explicit DumpTest(char separator = '\0')
+      : options_(with_separator(separator)),
+        clock_(kStart),
+        tree_(clock_),
+        counters_(registry_.make_counters()),
+        parse_{.separator = separator},
+        parser_(parse_),
+        engine_(tree_, clock_, registry_, options_) {}
+
+  static Options with_separator(char separator) {
+    Options options;
+    options.key_separator = separator;
+    return options;
+  }
+
+  std::string run(std::string_view request) {
+    std::string out;
+    while (!request.empty()) {
+      Command command;
+      const ParseResult result = parser_.parse(request, command);
+      if (result.status == ParseStatus::complete) {
+        engine_.execute(command, counters_, out);
+      } else {
+        engine_.reject(result, command, counters_, out);
+      }
+      request.remove_prefix(result.consumed);
+    }
+    return out;
+  }
+
+  Options options_;
+  ManualClock clock_;
+  Tree tree_;
+  StatsRegistry registry_;
+  Counters& counters_;
+  ParseOptions parse_;
+  Parser parser_;
+  Engine engine_;
+};
+
+class SeparatorDumpTest : public DumpTest {
+ protected:
+  SeparatorDumpTest() : DumpTest(':') {}
+};
+
+TEST_F(DumpTest, EmptyTreeHasNoClasses) {
+  EXPECT_EQ(run("stats items\r\n"), "END\r\n");
+  EXPECT_EQ(run("stats cachedump 1 0\r\n"), "END\r\n");
+}
+
+TEST_F(DumpTest, ItemsListsThePseudoClass) {
+  run("set a 0 0 1\r\nx\r\nset b c 0 0 2\r\nxy\r\n");
+  const std::string items = run("stats items\r\n");
+  EXPECT_THAT(items, StartsWith("STAT items:1:number 2\r\nSTAT items:1:mem_requested "));
+  EXPECT_THAT(items, EndsWith("END\r\n"));
+}
+
+TEST_F(DumpTest, CachedumpListsOneTokenKeysInNameOrder) {
+  run("set b 0 100 3\r\nxyz\r\nset a 0 0 1\r\nx\r\nset b c 0 0 2\r\nxy\r\n");
+  EXPECT_EQ(run("stats cachedump 1 0\r\n"),
+            "ITEM a [1 b; 0 s]\r\nITEM b [3 b; " + std::to_string(kStart + 100) + " s]\r\nEND\r\n");
+  EXPECT_EQ(run("stats cachedump 1 1\r\n"), "ITEM a [1 b; 0 s]\r\nEND\r\n");
+  EXPECT_EQ(run("stats cachedump 2 0\r\n"), "END\r\n");
+}
+
+TEST_F(DumpTest, CachedumpArgumentErrorsAreMemcacheds) {
+  EXPECT_EQ(run("stats cachedump\r\n"), "CLIENT_ERROR bad command line\r\n");
+  EXPECT_EQ(run("stats cachedump 1\r\n"), "CLIENT_ERROR bad command line\r\n");
+  EXPECT_EQ(run("stats cachedump x 0\r\n"), "CLIENT_ERROR bad command line format\r\n");
+  EXPECT_EQ(run("stats cachedump 1 -1\r\n"), "CLIENT_ERROR bad command line format\r\n");
+  EXPECT_EQ(run("stats cachedump 64 0\r\n"), "CLIENT_ERROR Illegal slab id\r\n");
+}
+
+TEST_F(DumpTest, CachedumpStopsBefore2MiB) {
+  std::string sets;
+  for (int i = 0; i < 40000; ++i) {
+    sets += "set key" + std::string(40, 'k') + std::to_string(100000 + i) + " 0 0 1\r\nx\r\n";
+  }
+  run(sets);
+  const std::string dump = run("stats cachedump 1 0\r\n");
+  EXPECT_LE(dump.size(), 2u * 1024 * 1024 - 1);
+  EXPECT_GT(dump.size(), 2u * 1024 * 1024 - 100);
+  EXPECT_THAT(dump, EndsWith("s]\r\nEND\r\n"));
+}
+
+TEST_F(SeparatorDumpTest, CachedumpJoinsPathsWithTheSeparator) {
+  run("set users:42:name 0 0 2\r\nab\r\nset users 0 0 1\r\nu\r\n");
+  EXPECT_EQ(run("stats cachedump 1 0\r\n"),
+            "ITEM users [1 b; 0 s]\r\nITEM users:42:name [2 b; 0 s]\r\nEND\r\n");
+}
+
+}  // namespace
+}  // namespace nestcache

@@ -1,0 +1,115 @@
+// Long replies taken a step at a time (Engine::execute with a ReplyCursor, then resume): each
+// step is bounded, only the last ends in END, and the parts make the reply execute() gives whole.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/config/options.h"
+#include "nestcache/engine/engine.h"
+#include "nestcache/protocol/parser.h"
+
+namespace nestcache {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::Not;
+
+class LongReplyTest : public ::testing::Test {
+ protected:
+  LongReplyTest()
+      : tree_(clock_),
+        counters_(registry_.make_counters()),
+        parser_(parse_),
+        engine_(tree_, clock_, registry_, options_) {}
+
+  // The reply to one complete request, as the parts a connection would take between writes.
+  std::vector<std::string> parts(std::string_view request) {
+    Command command;
+    const ParseResult result = parser_.parse(request, command);
+    EXPECT_EQ(result.status, ParseStatus::complete);
+    std::vector<std::string> got(1);
+    ReplyCursor more;
+    engine_.execute(command, counters_, got.back(), more);
+    while (more.pending()) engine_.resume(more, counters_, got.emplace_back());
+    return got;
+  }
+
+  std::string whole(std::string_view request) {
+    Command command;
+    parser_.parse(request, command);
+    std::string out;
+    engine_.execute(command, counters_, out);
+    return out;
+  }
+
+  void put(std::string_view key_line, std::size_t size) {
+    const std::string data(size, 'v');
+    const std::string request =
+        "set " + std::string(key_line) + " 0 0 " + std::to_string(size) + "\r\n" + data + "\r\n";
+    ASSERT_EQ(whole(request), "STORED\r\n");
+  }
+
+  static std::string joined(const std::vector<std::string>& parts) {
+    std::string all;
+    for (const std::string& part : parts) all += part;
+    return all;
+  }
+
+  void expect_steps(const std::vector<std::string>& got, std::size_t max_part) {
+    ASSERT_GT(got.size(), 1u);
+    for (std::size_t i = 0; i + 1 < got.size(); ++i) {
+      EXPECT_THAT(got[i], Not(EndsWith("END\r\n"))) << "part " << i;
+      EXPECT_LE(got[i].size(), max_part) << "part " << i;
+    }
+    EXPECT_THAT(got.back(), EndsWith("END\r\n"));
+  }
+
+  Options options_;
+  ManualClock clock_;
+  Tree tree_;
+  StatsRegistry registry_;
+  Counters& counters_;
+  ParseOptions parse_;
+  Parser parser_;
+  Engine engine_;
+};
+
+TEST_F(LongReplyTest, ShortRepliesComeInOneStep) {
+  put("a b", 10);
+  EXPECT_EQ(parts("gettree a\r\n"),
+            std::vector<std::string>{"VALUE a b 0 10\r\nvvvvvvvvvv\r\nEND\r\n"});
+  EXPECT_EQ(parts("get x y z\r\n"), std::vector<std::string>{"END\r\n"});
+}
+
+TEST_F(LongReplyTest, GettreeOfALargeSubtreeComesInBoundedSteps) {
+  for (int i = 0; i < 2000; ++i) put("ns n" + std::to_string(10000 + i), 1024);
+  const std::vector<std::string> got = parts("gettree ns\r\n");
+  expect_steps(got, 300 * 1024);
+  EXPECT_EQ(joined(got), whole("gettree ns\r\n"));
+  const std::vector<std::string> all = parts("gettree\r\n");
+  expect_steps(all, 300 * 1024);
+  EXPECT_EQ(joined(all), joined(got));
+}
+
+TEST_F(LongReplyTest, LargeMultiGetComesInBoundedSteps) {
+  put("big", 100 * 1024);
+  std::string request = "gets";
+  for (int i = 0; i < 200; ++i) request += i % 2 ? " big" : " miss";
+  request += "\r\n";
+  const std::vector<std::string> got = parts(request);
+  expect_steps(got, 400 * 1024);
+  EXPECT_EQ(joined(got), whole(request));
+}
+
+TEST_F(LongReplyTest, GettreeNoreplyAnswersNothingInAnyStep) {
+  for (int i = 0; i < 2000; ++i) put("ns n" + std::to_string(10000 + i), 1024);
+  for (const std::string& part : parts("gettree ns noreply\r\n")) EXPECT_EQ(part, "");
+}
+
+}  // namespace
+}  // namespace nestcache

@@ -1,0 +1,196 @@
+// Resumable walks (Tree::walk_step): a walk cut into bounded steps gives what walk() gives, and a
+// walk resumed after the tree changed keeps its order and never repeats a node (protocol.md 5.10).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nestcache/common/clock.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::string joined(const Path& path) {
+  std::string text;
+  for (std::string_view segment : path) {
+    if (!text.empty()) text.push_back(' ');
+    text.append(segment);
+  }
+  return text;
+}
+
+// A fake reply sink: records the full paths of the values it is given, and asks the walk to
+// stop after every `stop_every` of them (0 = never).
+struct Sink {
+  std::vector<std::string> seen;
+  std::size_t stop_every = 0;
+
+  bool operator()(const Path& full, const ValueView&) {
+    seen.push_back(joined(full));
+    return stop_every == 0 || seen.size() % stop_every != 0;
+  }
+};
+
+class WalkStepTest : public ::testing::Test {
+ protected:
+  WalkStepTest() : tree_(clock_) {}
+
+  void put(const Path& path) {
+    StoreArgs args;
+    args.data = "v";
+    ASSERT_EQ(tree_.store(path, args).status, Status::stored) << joined(path);
+  }
+
+  // One step; true when the walk is complete.
+  bool step(const Path& path, std::size_t max_nodes) {
+    return tree_.walk_step(path, cursor_, max_nodes, [&](const Path& full, const ValueView& value) {
+      return sink_(full, value);
+    });
+  }
+
+  // Steps until done; returns how many steps it took.
+  std::size_t run(const Path& path, std::size_t max_nodes) {
+    std::size_t steps = 1;
+    while (!step(path, max_nodes)) ++steps;
+    return steps;
+  }
+
+  std::vector<std::string> walked(const Path& path) {
+    std::vector<std::string> all;
+    tree_.walk(path, [&](const Path& full, const ValueView&) { all.push_back(joined(full)); });
+    return all;
+  }
+
+  void fill() {
+    for (const Path& path : std::vector<Path>{{"a"},
+                                              {"a", "b", "c"},
+                                              {"a", "b", "d"},
+                                              {"a", "c"},
+                                              {"a", "c", "x", "y"},
+                                              {"b"},
+                                              {"b", "a"},
+                                              {"c", "q"},
+                                              {"d"}}) {
+      put(path);
+    }
+  }
+
+  ManualClock clock_;
+  Tree tree_;
+  WalkCursor cursor_;
+  Sink sink_;
+};
+
+TEST_F(WalkStepTest, OneStepIsTheWholeWalk) {
+  fill();
+  EXPECT_TRUE(step({"a"}, 1000));
+  EXPECT_EQ(sink_.seen, walked({"a"}));
+  EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
+}
+
+TEST_F(WalkStepTest, ResumedAfterEveryNodeGivesTheSameWalk) {
+  fill();
+  for (const Path& path : std::vector<Path>{{"a"}, {"a", "b"}, {"c"}, {}}) {
+    for (std::size_t max_nodes : {1, 2, 3}) {
+      sink_ = Sink{};
+      cursor_.clear();
+      run(path, max_nodes);
+      EXPECT_EQ(sink_.seen, walked(path)) << joined(path) << " by " << max_nodes;
+    }
+    // The sink stopping after each value, with a large node budget.
+    sink_ = Sink{};
+    sink_.stop_every = 1;
+    cursor_.clear();
+    run(path, 1000);
+    EXPECT_EQ(sink_.seen, walked(path)) << joined(path);
+  }
+}
+
+TEST_F(WalkStepTest, WholeTreeResumesAcrossTopLevelNodesInNameOrder) {
+  for (int i = 0; i < 300; ++i) put({"top" + std::to_string(1000 + i)});
+  sink_.stop_every = 7;
+  const std::size_t steps = run({}, 1000);
+  EXPECT_GE(steps, 300u / 7);
+  ASSERT_EQ(sink_.seen.size(), 300u);
+  EXPECT_TRUE(std::is_sorted(sink_.seen.begin(), sink_.seen.end()));
+  EXPECT_EQ(sink_.seen, walked({}));
+}
+
+TEST_F(WalkStepTest, ResumesAfterANodeDeletedMeanwhile) {
+  fill();
+  sink_.stop_every = 2;
+  ASSERT_FALSE(step({"a"}, 1000));
+  EXPECT_THAT(cursor_, ElementsAre("a", "b", "c"));
+  ASSERT_EQ(tree_.remove({"a", "b", "c"}), Status::deleted);
+  run({"a"}, 1000);
+  EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
+}
+
+TEST_F(WalkStepTest, ResumesAfterTheCursorsWholeBranchWasDeleted) {
+  fill();
+  sink_.stop_every = 2;
+  ASSERT_FALSE(step({}, 1000));
+  EXPECT_THAT(cursor_, ElementsAre("a", "b", "c"));
+  ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
+  run({}, 1000);
+  EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "b", "b a", "c q", "d"));
+}
+
+TEST_F(WalkStepTest, NodesAddedBeforeTheCursorAreNotSeenAndAfterItAre) {
+  fill();
+  sink_.stop_every = 3;
+  ASSERT_FALSE(step({}, 1000));
+  EXPECT_THAT(cursor_, ElementsAre("a", "b", "d"));
+  put({"a", "b", "b"});       // before the cursor, in the same node
+  put({"0"});                 // before it, at the top level
+  put({"a", "b", "d", "e"});  // below the cursor's node: after it in walk order
+  put({"a", "bb"});           // after it
+  put({"bb"});                // after it, at the top level
+  run({}, 1000);
+  EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a b d e", "a bb", "a c", "a c x y",
+                                      "b", "b a", "bb", "c q", "d"));
+}
+
+TEST_F(WalkStepTest, StopsAtValuelessNodesWhenTheBudgetRunsOut) {
+  put({"a", "b", "c", "d"});
+  ASSERT_FALSE(step({"a"}, 2));  // looks at a and a b, neither valued
+  EXPECT_THAT(sink_.seen, IsEmpty());
+  EXPECT_THAT(cursor_, ElementsAre("a", "b"));
+  run({"a"}, 2);
+  EXPECT_THAT(sink_.seen, ElementsAre("a b c d"));
+}
+
+TEST_F(WalkStepTest, MissingOrVanishedNodeEndsTheWalk) {
+  fill();
+  EXPECT_TRUE(step({"zz"}, 10));
+  EXPECT_TRUE(step({"a", "zz"}, 10));
+  EXPECT_THAT(sink_.seen, IsEmpty());
+  sink_.stop_every = 1;
+  cursor_.clear();
+  ASSERT_FALSE(step({"a"}, 10));
+  ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
+  EXPECT_TRUE(step({"a"}, 10));
+  EXPECT_THAT(sink_.seen, ElementsAre("a"));
+}
+
+TEST_F(WalkStepTest, ExpiredNodesAreSkipped) {
+  fill();
+  StoreArgs args;
+  args.data = "v";
+  args.exptime = clock_.now() + 10;
+  ASSERT_EQ(tree_.store({"a", "b", "e"}, args).status, Status::stored);
+  sink_.stop_every = 2;
+  ASSERT_FALSE(step({"a"}, 1000));
+  clock_.advance(20);
+  run({"a"}, 1000);
+  EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
+}
+
+}  // namespace
+}  // namespace nestcache
