@@ -70,7 +70,7 @@ std::size_t Entry::alloc_size(std::size_t name_size, std::size_t data_capacity, 
 Entry* Entry::create(std::string_view name, std::size_t data_capacity, bool kids_slot,
                      uint8_t depth) {
   auto* node = new (allocate(alloc_size(name.size(), data_capacity, kids_slot))) Entry;
-  node->up = nullptr;
+  node->up_ = nullptr;
   node->lru_prev = node->lru_next = nullptr;
   node->cas_depth_ = depth;
   node->exptime_ = 0;
@@ -86,7 +86,7 @@ Entry* Entry::create(std::string_view name, std::size_t data_capacity, bool kids
 Entry* Entry::copy(const Entry* from, std::size_t data_capacity, bool kids_slot) {
   kids_slot = kids_slot || from->has_kids_slot();
   auto* node = new (allocate(alloc_size(from->name_size_, data_capacity, kids_slot))) Entry;
-  node->up = from->up;
+  node->up_ = from->up_;
   node->lru_prev = from->lru_prev;
   node->lru_next = from->lru_next;
   node->cas_depth_ = from->cas_depth_;
@@ -94,7 +94,7 @@ Entry* Entry::copy(const Entry* from, std::size_t data_capacity, bool kids_slot)
   node->flags_ = from->flags_;
   node->name_size_ = from->name_size_;
   node->bits_ = static_cast<uint8_t>(from->bits_ | (kids_slot ? kKidsSlot : 0));
-  if (kids_slot) node->set_kids(from->kids());
+  if (kids_slot) node->set_slot(from->slot());  // a Kids* or the sole child, as `from` had
   const std::size_t keep = std::min<std::size_t>(from->data_size_, data_capacity);
   node->data_size_ = static_cast<uint32_t>(keep);
   std::memcpy(node->tail() + node->kids_bytes(), from->name().data(), from->name_size_);

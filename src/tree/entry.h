@@ -1,10 +1,12 @@
 // One node of the tree, and the table of a node's children.
 //
 // An Entry is ONE allocation: a 46-byte header, then (only when the node has ever had children)
-// a pointer to its Kids, then its name, then its value bytes:
+// its children slot, then its name, then its value bytes:
 //
-//   offset 0   Kids*    up         the children table this node sits in (its parent's, or the
-//                                  shard's roots); nullptr once detached
+//   offset 0   void*    up         where the node hangs: the Kids table it sits in (its
+//                                  parent's, or the shard's roots), or its parent Entry itself
+//                                  when it is that parent's only child (bit up_is_parent);
+//                                  nullptr once detached
 //          8   Entry*   lru_prev   the shard's LRU of valued nodes (most recent at the head);
 //         16   Entry*   lru_next   null while valueless
 //         24   uint64   cas:56 | depth:8
@@ -13,20 +15,32 @@
 //         36   uint32   flags
 //         40   uint32   data_size
 //         44   uint8    name_size  a segment is 1..250 bytes
-//         45   uint8    bits       has_value, fetched, has_kids_slot
-//         46   [Kids*   kids]      present when has_kids_slot (unaligned: read with memcpy)
+//         45   uint8    bits       has_value, fetched, has_kids_slot, sole_child, up_is_parent
+//         46   [void*   children]  present when has_kids_slot (unaligned: read with memcpy):
+//                                  nullptr, the node's Kids table, or its only child (bit
+//                                  sole_child)
 //              char     name[name_size]
 //              char     data[data_size]   up to the allocation's usable size
 //
-// Children do not point at their parent Entry but at the parent's Kids, which points back at its
-// owner. So moving an Entry (a value that no longer fits its allocation) touches only its slot in
-// its parent's Kids, its Kids' owner pointer, its LRU neighbours and its deadline index entry:
-// O(1) however many children it has.
+// A node with exactly one child holds that child directly and the child points back at the
+// parent Entry: no table for one child (most paths have long single-child stretches, e.g. a
+// user's one profile). The second child makes a Kids table (the first moves into it); a table
+// that drops to one child goes again. An attached table other than a shard's roots therefore
+// always holds two or more children.
+//
+// Children in a table do not point at their parent Entry but at the parent's Kids, which points
+// back at its owner. So moving an Entry (a value that no longer fits its allocation) touches
+// only its slot in its parent's Kids (or its parent's children slot), its Kids' owner pointer
+// (or its sole child's up), its LRU neighbours and its deadline index entry: O(1) however many
+// children it has.
 //
 // Kids is one allocation too: a 24-byte header, then either up to kSmallKids child pointers
 // sorted by name (most nodes have a few children) or, past that, a pointer to a flat_hash_set.
 // It also carries the logical bytes and item count of the whole subtree below its owner, so a
-// detached subtree leaves `stats bytes`/`curr_items` at once (see Tree::Shard::unlink).
+// detached subtree leaves `stats bytes`/`curr_items` at once (see Tree::Shard::unlink). A node
+// with a sole child has no table: its subtree's figures are summed down the chain of sole
+// children to the first table or leaf (Tree::Shard::subtree, O(depth) like propagating a change
+// up), and a new table starts with the figures of the child that moves into it.
 //
 // Entries are owned by their shard: linked in a parent's Kids (or the shard's roots), or in the
 // graveyard waiting to be freed. All fields are guarded by the shard's mutex.
@@ -82,16 +96,45 @@ struct Entry {
   // Sets the value length; the bytes at data_ptr() are the caller's to write (<= capacity).
   void set_data_size(std::size_t size) { data_size_ = static_cast<uint32_t>(size); }
 
-  Kids* kids() const {
-    if (!(bits_ & kKidsSlot)) return nullptr;
-    Kids* kids;
-    std::memcpy(&kids, tail(), sizeof(kids));
-    return kids;
-  }
+  // The children slot holds nothing, a Kids table, or (kSoleChild) the only child itself.
   bool has_kids_slot() const { return bits_ & kKidsSlot; }
-  // Requires has_kids_slot().
-  void set_kids(Kids* kids) { std::memcpy(tail(), &kids, sizeof(kids)); }
+  // The children table, or nullptr (no children slot, no children, or a sole child).
+  Kids* kids() const { return (bits_ & kSoleChild) ? nullptr : static_cast<Kids*>(slot()); }
+  // The only child when it hangs here directly, else nullptr.
+  Entry* sole_child() const { return (bits_ & kSoleChild) ? static_cast<Entry*>(slot()) : nullptr; }
+  // These require has_kids_slot().
+  void set_kids(Kids* kids) {
+    set_slot(kids);
+    set_bit(kSoleChild, false);
+  }
+  void set_sole_child(Entry* child) {
+    set_slot(child);
+    set_bit(kSoleChild, true);
+  }
+  void clear_children() { set_kids(nullptr); }
   bool has_children() const;
+  // The child named `name`, or nullptr.
+  Entry* find_child(std::string_view name) const;
+  // Calls fn(Entry*) for each child; in name order unless the table is a hash set.
+  template <typename Fn>
+  void for_each_child(Fn&& fn) const;
+
+  // Where this node hangs: in a Kids table (its parent's or a shard's roots), or directly under
+  // its parent as the only child; nowhere (detached) when both are null.
+  Kids* up_table() const { return (bits_ & kUpIsParent) ? nullptr : static_cast<Kids*>(up_); }
+  Entry* up_parent() const { return (bits_ & kUpIsParent) ? static_cast<Entry*>(up_) : nullptr; }
+  bool linked() const { return up_ != nullptr; }
+  // The parent node: nullptr at the top level and once detached.
+  Entry* parent() const;
+  void hang_in(Kids* kids) {
+    up_ = kids;
+    set_bit(kUpIsParent, false);
+  }
+  void hang_under(Entry* parent) {
+    up_ = parent;
+    set_bit(kUpIsParent, true);
+  }
+  void unhang() { hang_in(nullptr); }
 
   bool has_value() const { return bits_ & kHasValue; }
   void set_has_value(bool on) { set_bit(kHasValue, on); }
@@ -129,12 +172,22 @@ struct Entry {
   static constexpr uint8_t kHasValue = 1;
   static constexpr uint8_t kFetched = 2;
   static constexpr uint8_t kKidsSlot = 4;
+  static constexpr uint8_t kSoleChild = 8;    // the children slot holds an Entry*
+  static constexpr uint8_t kUpIsParent = 16;  // up_ is the parent Entry*, not a Kids*
 
   Entry() = default;
   static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot);
   char* tail() { return reinterpret_cast<char*>(this) + offsetof(Entry, tail_); }
   const char* tail() const { return reinterpret_cast<const char*>(this) + offsetof(Entry, tail_); }
-  std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(Kids*) : 0; }
+  std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(void*) : 0; }
+  // The children slot (unaligned: read and written with memcpy); nullptr without one.
+  void* slot() const {
+    if (!(bits_ & kKidsSlot)) return nullptr;
+    void* p;
+    std::memcpy(&p, tail(), sizeof(p));
+    return p;
+  }
+  void set_slot(void* p) { std::memcpy(tail(), &p, sizeof(p)); }
   void set_bit(uint8_t bit, bool on) {
     bits_ = static_cast<uint8_t>(on ? (bits_ | bit) : (bits_ & ~bit));
   }
@@ -142,7 +195,7 @@ struct Entry {
  public:
   // The fields (one access level, so the layout is standard and offsetof is well defined);
   // those with a trailing underscore are for the accessors above.
-  Kids* up;
+  void* up_;  // a Kids*, or the parent Entry* when kUpIsParent
   Entry* lru_prev;
   Entry* lru_next;
   uint64_t cas_depth_;
@@ -210,8 +263,29 @@ struct Kids {
 static_assert(sizeof(Kids) == 24);
 
 inline bool Entry::has_children() const {
+  if (bits_ & kSoleChild) return true;
   const Kids* k = kids();
   return k != nullptr && !k->empty();
+}
+
+inline Entry* Entry::parent() const {
+  if (bits_ & kUpIsParent) return static_cast<Entry*>(up_);
+  return up_ != nullptr ? static_cast<Kids*>(up_)->owner : nullptr;
+}
+
+inline Entry* Entry::find_child(std::string_view name) const {
+  if (Entry* only = sole_child()) return only->name() == name ? only : nullptr;
+  const Kids* k = kids();
+  return k != nullptr ? k->find(name) : nullptr;
+}
+
+template <typename Fn>
+void Entry::for_each_child(Fn&& fn) const {
+  if (Entry* only = sole_child()) {
+    fn(only);
+  } else if (const Kids* k = kids()) {
+    k->for_each(fn);
+  }
 }
 
 inline std::size_t EntryNameHash::operator()(const Entry* entry) const {

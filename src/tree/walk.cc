@@ -8,14 +8,14 @@
 namespace nestcache {
 namespace {
 
-// A small table is kept in name order already; a hash set is sorted here.
-std::vector<Entry*> sorted_live(const Kids& kids, int64_t now) {
+// The live children of `node` in name order: a small table is kept so already, a hash set is
+// sorted here.
+std::vector<Entry*> sorted_live(const Entry& node, int64_t now) {
   std::vector<Entry*> live;
-  live.reserve(kids.size());
-  kids.for_each([&](Entry* child) {
+  node.for_each_child([&](Entry* child) {
     if (!child->expired(now)) live.push_back(child);
   });
-  if (kids.is_big()) {
+  if (const Kids* kids = node.kids(); kids != nullptr && kids->is_big()) {
     std::sort(live.begin(), live.end(),
               [](const Entry* a, const Entry* b) { return a->name() < b->name(); });
   }
@@ -32,7 +32,7 @@ void walk_node(Entry* node, Path& full, int64_t now,
     visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
   }
   if (!node->has_children()) return;
-  for (Entry* child : sorted_live(*node->kids(), now)) {
+  for (Entry* child : sorted_live(*node, now)) {
     full.push_back(child->name());
     walk_node(child, full, now, visit);
     full.pop_back();
@@ -59,7 +59,7 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr) return false;
     if (node->has_children()) {
-      for (Entry* child : sorted_live(*node->kids(), now)) names.emplace_back(child->name());
+      for (Entry* child : sorted_live(*node, now)) names.emplace_back(child->name());
     }
     return true;
   });
