@@ -65,11 +65,12 @@ Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t 
   return node;
 }
 
-Entry* Tree::Shard::create_child(Entry* parent, std::string_view name) {
+Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool value_slot,
+                                 std::size_t data_capacity) {
   const uint8_t depth = parent == nullptr ? 1 : static_cast<uint8_t>(parent->depth() + 1);
-  Entry* node = Entry::create(name, 0, false, depth);
+  Entry* node = Entry::create(name, data_capacity, false, value_slot, depth);
   if (parent != nullptr && !parent->has_kids_slot()) {
-    parent = relocate(parent, parent->data().size(), true);
+    parent = relocate(parent, parent->data().size(), true, parent->has_value_slot());
   }
   if (parent != nullptr && !parent->has_children()) {
     // A first child hangs directly in its parent's slot: no table for one child.
@@ -136,8 +137,9 @@ Tree::Shard::Totals Tree::Shard::subtree(const Entry* node) {
   }
 }
 
-Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot) {
-  Entry* moved = Entry::copy(node, data_capacity, kids_slot);
+Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot,
+                             bool value_slot) {
+  Entry* moved = Entry::copy(node, data_capacity, kids_slot, value_slot);
   account(static_cast<int64_t>(moved->allocated()) - static_cast<int64_t>(node->allocated()));
   if (Kids* up = moved->up_table()) {
     up->replace(node, moved);
@@ -149,13 +151,13 @@ Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_s
   } else if (Entry* child = moved->sole_child()) {
     child->hang_under(moved);
   }
-  if (moved->lru_prev != nullptr) {
-    moved->lru_prev->lru_next = moved;
+  if (moved->lru_prev() != nullptr) {
+    moved->lru_prev()->set_lru_next(moved);
   } else if (lru_head_ == node) {
     lru_head_ = moved;
   }
-  if (moved->lru_next != nullptr) {
-    moved->lru_next->lru_prev = moved;
+  if (moved->lru_next() != nullptr) {
+    moved->lru_next()->set_lru_prev(moved);
   } else if (lru_tail_ == node) {
     lru_tail_ = moved;
   }
@@ -200,7 +202,10 @@ StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool str
       }
       break;
   }
-  if (target == nullptr) target = create_child(parent, path[last]);  // parent may move
+  if (target == nullptr) {
+    // Born with a value slot and room for the value (parent may move).
+    target = create_child(parent, path[last], true, args.data.size());
+  }
 
   const uint64_t cas = cas_source.fetch_add(1, std::memory_order_relaxed) + 1;
   if (args.mode == StoreMode::append || args.mode == StoreMode::prepend) {
@@ -244,9 +249,10 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
+  // A valueless node gains its value slot the same way.
   const std::size_t capacity = node->data_capacity();
-  if (data.size() > capacity || capacity > 2 * data.size() + 64) {
-    node = relocate(node, data.size(), false);
+  if (!node->has_value_slot() || data.size() > capacity || capacity > 2 * data.size() + 64) {
+    node = relocate(node, data.size(), false, true);
   }
   std::memcpy(node->data_ptr(), data.data(), data.size());
   node->set_data_size(data.size());
@@ -278,24 +284,35 @@ void Tree::Shard::clear_value(Entry* node) {
   propagate(node, static_cast<int64_t>(node->footprint()) - before, -1);
   if (node->empty()) {
     prune(node);
-  } else if (node->data_capacity() > 64) {
-    relocate(node, 0, true);  // a valueless node with children: give the value's memory back
+  } else {
+    relocate(node, 0, true, false);  // a valueless node with children: give the value slot back
   }
 }
 
 void Tree::Shard::lru_link(Entry* node) {
-  node->lru_prev = nullptr;
-  node->lru_next = lru_head_;
-  if (lru_head_ != nullptr) lru_head_->lru_prev = node;
+  node->set_lru_prev(nullptr);
+  node->set_lru_next(lru_head_);
+  if (lru_head_ != nullptr) lru_head_->set_lru_prev(node);
   lru_head_ = node;
   if (lru_tail_ == nullptr) lru_tail_ = node;
 }
 
 void Tree::Shard::lru_unlink(Entry* node) {
-  if (node->lru_prev == nullptr && lru_head_ != node) return;  // not linked
-  (node->lru_prev != nullptr ? node->lru_prev->lru_next : lru_head_) = node->lru_next;
-  (node->lru_next != nullptr ? node->lru_next->lru_prev : lru_tail_) = node->lru_prev;
-  node->lru_prev = node->lru_next = nullptr;
+  Entry* prev = node->lru_prev();
+  Entry* next = node->lru_next();
+  if (prev == nullptr && lru_head_ != node) return;  // not linked (or no value slot)
+  if (prev != nullptr) {
+    prev->set_lru_next(next);
+  } else {
+    lru_head_ = next;
+  }
+  if (next != nullptr) {
+    next->set_lru_prev(prev);
+  } else {
+    lru_tail_ = prev;
+  }
+  node->set_lru_prev(nullptr);
+  node->set_lru_next(nullptr);
 }
 
 void Tree::Shard::bump(Entry* node) {

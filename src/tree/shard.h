@@ -36,7 +36,9 @@ class Tree::Shard {
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
   // Creates a valueless child. `parent` may move (it may need room for its children table):
   // after this call reach it as child->parent(), never through the old pointer.
-  Entry* create_child(Entry* parent, std::string_view name);
+  // With `value_slot`, the child is born ready for a value of up to `data_capacity` bytes.
+  Entry* create_child(Entry* parent, std::string_view name, bool value_slot = false,
+                      std::size_t data_capacity = 0);
 
   StoreResult store(const Path& path, const StoreArgs& args, bool strict_parents,
                     std::atomic<uint64_t>& cas_source, int64_t now);
@@ -83,10 +85,11 @@ class Tree::Shard {
   void bury(Entry* node) { graveyard_.push_back(node); }
   void free_entry(Entry* node);
   bool attached(const Entry* node) const;
-  // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot),
+  // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot,
+  // and a value slot or not: see Entry::copy),
   // fixing every pointer to it: its slot in its parent's table, its table's owner, its LRU
   // neighbours and its deadline entry. O(1) in the number of children.
-  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot);
+  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot, bool value_slot);
   // Re-points the owner and the children of a table that moved.
   void relink(Kids* kids);
   // Adds `delta_bytes` / `delta_items` to every table from node's parent up to the roots

@@ -863,5 +863,32 @@ TEST_F(TreeTest, ExpiryOfASoleChildsSubtreeCountsItOut) {
   expect_same_figures(tree_.stats(), stats_of({{{"keep"}, "k"}}));
 }
 
+// ---- a valueless node has no value slot ----------------------------------------------------
+
+TEST_F(TreeTest, AnInnerNodeGainsAndGivesBackItsValueSlot) {
+  put({"a", "b"}, "child");
+  const TreeStats valueless = tree_.stats();
+  const uint64_t cas = put({"a"}, "value", 7);  // a gains a value slot: moves
+  EXPECT_GT(tree_.stats().allocated, valueless.allocated);
+  const auto got = get({"a"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "value");
+  EXPECT_EQ(got->flags, 7u);
+  EXPECT_EQ(got->cas, cas);
+  EXPECT_EQ(data({"a", "b"}), "child");
+
+  ASSERT_EQ(tree_.remove_value({"a"}), Status::deleted);  // and gives it back
+  EXPECT_FALSE(get({"a"}));
+  EXPECT_EQ(data({"a", "b"}), "child");
+  EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
+  expect_same_figures(tree_.stats(), valueless, true);
+
+  EXPECT_EQ(store({"a"}, "x", StoreMode::add).status, Status::stored);  // a value again
+  EXPECT_GT(store({"a"}, "y", StoreMode::cas, get({"a"})->cas).cas, cas);
+  EXPECT_EQ(data({"a"}), "y");
+  ASSERT_EQ(tree_.remove({"a", "b"}), Status::deleted);
+  EXPECT_EQ(data({"a"}), "y");
+}
+
 }  // namespace
 }  // namespace nestcache
