@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -25,25 +26,31 @@ std::size_t chunk_size(const void* p) {
 
 constexpr std::size_t kTail = offsetof(Entry, tail_);
 
+// The cas is kept as the low 7 bytes of a uint64 (Entry::set_cas).
+static_assert(std::endian::native == std::endian::little);
+
 }  // namespace
 
 // ---- accounting: the one place that defines what a node and a table cost ----
 
-// `stats bytes`: the header, the name, the value, and one pointer in the parent's table.
+// `stats bytes`: a value-carrying node's header (fixed part and value slot), the name, the
+// value, and one pointer in the parent's table. The same for a valueless node, so a node's
+// logical size does not depend on which slots its allocation has at the moment.
 std::size_t Entry::cost(std::size_t name_size, std::size_t data_size) {
-  return kTail + name_size + data_size + sizeof(Entry*);
+  return kTail + Entry::kValueSlotSize + name_size + data_size + sizeof(Entry*);
 }
 
-std::size_t Entry::footprint() const { return cost(name_size_, data_size_); }
+std::size_t Entry::footprint() const { return cost(name_size_, data_size()); }
 
 // The budget: what malloc really handed out, rounding and chunk header included.
 std::size_t Entry::allocated() const { return chunk_size(this); }
 
 std::size_t Entry::allocation_bound(std::size_t name_size, std::size_t data_size) {
   // Rounded up to malloc's 16-byte granule, its chunk header, a kids slot, a slot in its
-  // parent's table, and the first table of a parent that had no children.
+  // parent's table, and the first table of a parent that had one child.
   constexpr std::size_t kFirstTable = 48;  // Kids::create: 24 + 2 slots, as one malloc chunk
-  return alloc_size(name_size, data_size, true) + 15 + kChunkHeader + sizeof(Entry*) + kFirstTable;
+  return alloc_size(name_size, data_size, true, true) + 15 + kChunkHeader + sizeof(Entry*) +
+         kFirstTable;
 }
 
 std::size_t Kids::allocated() const {
@@ -62,43 +69,50 @@ std::size_t Kids::allocated() const {
 
 // ---- Entry ----
 
-std::size_t Entry::alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot) {
-  return std::max(sizeof(Entry),
-                  kTail + (kids_slot ? sizeof(Kids*) : 0) + name_size + data_capacity);
+std::size_t Entry::alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
+                              bool value_slot) {
+  return std::max(sizeof(Entry), kTail + (value_slot ? kValueSlotSize + data_capacity : 0) +
+                                     (kids_slot ? sizeof(void*) : 0) + name_size);
 }
 
 Entry* Entry::create(std::string_view name, std::size_t data_capacity, bool kids_slot,
-                     uint8_t depth) {
-  auto* node = new (allocate(alloc_size(name.size(), data_capacity, kids_slot))) Entry;
-  node->up = nullptr;
-  node->lru_prev = node->lru_next = nullptr;
-  node->cas_depth_ = depth;
+                     bool value_slot, uint8_t depth) {
+  auto* node = new (allocate(alloc_size(name.size(), data_capacity, kids_slot, value_slot))) Entry;
+  node->up_ = nullptr;
   node->exptime_ = 0;
-  node->flags_ = 0;
-  node->data_size_ = 0;
   node->name_size_ = static_cast<uint8_t>(name.size());
-  node->bits_ = kids_slot ? kKidsSlot : 0;
-  if (kids_slot) node->set_kids(nullptr);
-  std::memcpy(node->tail() + node->kids_bytes(), name.data(), name.size());
+  node->bits_ = static_cast<uint8_t>((kids_slot ? kKidsSlot : 0) | (value_slot ? kValueBit : 0));
+  node->depth_ = depth;
+  if (value_slot) std::memset(node->tail(), 0, kValueSlotSize);
+  if (kids_slot) node->set_slot(nullptr);
+  std::memcpy(const_cast<char*>(node->name_ptr()), name.data(), name.size());
   return node;
 }
 
-Entry* Entry::copy(const Entry* from, std::size_t data_capacity, bool kids_slot) {
+Entry* Entry::copy(const Entry* from, std::size_t data_capacity, bool kids_slot, bool value_slot) {
   kids_slot = kids_slot || from->has_kids_slot();
-  auto* node = new (allocate(alloc_size(from->name_size_, data_capacity, kids_slot))) Entry;
-  node->up = from->up;
-  node->lru_prev = from->lru_prev;
-  node->lru_next = from->lru_next;
-  node->cas_depth_ = from->cas_depth_;
+  auto* node =
+      new (allocate(alloc_size(from->name_size_, data_capacity, kids_slot, value_slot))) Entry;
+  node->up_ = from->up_;
   node->exptime_ = from->exptime_;
-  node->flags_ = from->flags_;
   node->name_size_ = from->name_size_;
-  node->bits_ = static_cast<uint8_t>(from->bits_ | (kids_slot ? kKidsSlot : 0));
-  if (kids_slot) node->set_kids(from->kids());
-  const std::size_t keep = std::min<std::size_t>(from->data_size_, data_capacity);
-  node->data_size_ = static_cast<uint32_t>(keep);
-  std::memcpy(node->tail() + node->kids_bytes(), from->name().data(), from->name_size_);
-  std::memcpy(node->data_ptr(), from->data().data(), keep);
+  node->bits_ = static_cast<uint8_t>((from->bits_ & ~kValueBit) | (kids_slot ? kKidsSlot : 0) |
+                                     (value_slot ? kValueBit : 0));
+  node->depth_ = from->depth_;
+  if (value_slot) {
+    if (from->has_value_slot()) {
+      std::memcpy(node->tail(), from->tail(), kValueSlotSize);
+    } else {
+      std::memset(node->tail(), 0, kValueSlotSize);
+    }
+  }
+  if (kids_slot) node->set_slot(from->slot());  // a Kids* or the sole child, as `from` had
+  std::memcpy(const_cast<char*>(node->name_ptr()), from->name().data(), from->name_size_);
+  if (value_slot) {
+    const std::size_t keep = std::min<std::size_t>(from->data_size(), data_capacity);
+    node->set_data_size(keep);
+    std::memcpy(node->data_ptr(), from->data().data(), keep);
+  }
   return node;
 }
 
@@ -108,13 +122,18 @@ void Entry::destroy(Entry* node) {
 }
 
 std::size_t Entry::data_capacity() const {
-  return malloc_usable_size(const_cast<Entry*>(this)) - kTail - kids_bytes() - name_size_;
+  if (!has_value_slot()) return 0;
+  return malloc_usable_size(const_cast<Entry*>(this)) - kTail - kValueSlotSize - kids_bytes() -
+         name_size_;
 }
 
-bool Entry::fits(std::size_t data_size, bool kids_slot) const {
-  if (kids_slot && !has_kids_slot()) return false;
-  return data_size <= data_capacity();
+uint64_t Entry::cas() const {
+  uint64_t cas = 0;
+  if (has_value_slot()) std::memcpy(&cas, tail() + kCasAt, 7);
+  return cas;
 }
+
+void Entry::set_cas(uint64_t cas) { std::memcpy(tail() + kCasAt, &cas, 7); }
 
 void Entry::set_exptime(int64_t exptime) {
   exptime_ =

@@ -1,32 +1,57 @@
 // One node of the tree, and the table of a node's children.
 //
-// An Entry is ONE allocation: a 46-byte header, then (only when the node has ever had children)
-// a pointer to its Kids, then its name, then its value bytes:
+// An Entry is ONE allocation: a 15-byte fixed header, then (only when the node holds a value)
+// a 31-byte value slot, then (only when the node has ever had children) its children slot, then
+// its name, then its value bytes:
 //
-//   offset 0   Kids*    up         the children table this node sits in (its parent's, or the
-//                                  shard's roots); nullptr once detached
-//          8   Entry*   lru_prev   the shard's LRU of valued nodes (most recent at the head);
-//         16   Entry*   lru_next   null while valueless
-//         24   uint64   cas:56 | depth:8
-//         32   uint32   exptime    absolute Unix seconds (fits until 2106), 0 = never; bounds
+//   offset 0   void*    up         where the node hangs: the Kids table it sits in (its
+//                                  parent's, or the shard's roots), or its parent Entry itself
+//                                  when it is that parent's only child (bit up_is_parent);
+//                                  nullptr once detached
+//          8   uint32   exptime    absolute Unix seconds (fits until 2106), 0 = never; bounds
 //                                  the node AND its subtree
-//         36   uint32   flags
-//         40   uint32   data_size
-//         44   uint8    name_size  a segment is 1..250 bytes
-//         45   uint8    bits       has_value, fetched, has_kids_slot
-//         46   [Kids*   kids]      present when has_kids_slot (unaligned: read with memcpy)
+//         12   uint8    name_size  a segment is 1..250 bytes
+//         13   uint8    bits       has_value, fetched, has_kids_slot, sole_child, up_is_parent,
+//                                  has_value_slot
+//         14   uint8    depth
+//         15   [value slot, 31 bytes, when has_value_slot; fields unaligned, read with memcpy:
+//                +0  Entry*  lru_prev   the shard's LRU of valued nodes (most recent at the head)
+//                +8  Entry*  lru_next
+//               +16  uint32  flags
+//               +20  uint32  data_size
+//               +24  uint56  cas        the unique, little-endian; 7e16 stores before it wraps]
+//              [void*   children]  when has_kids_slot (unaligned): nullptr, the node's Kids
+//                                  table, or its only child (bit sole_child)
 //              char     name[name_size]
-//              char     data[data_size]   up to the allocation's usable size
+//              char     data[data_size]   (value slot only) up to the allocation's usable size
 //
-// Children do not point at their parent Entry but at the parent's Kids, which points back at its
-// owner. So moving an Entry (a value that no longer fits its allocation) touches only its slot in
-// its parent's Kids, its Kids' owner pointer, its LRU neighbours and its deadline index entry:
-// O(1) however many children it has.
+// So a node with a value has the 46-byte header it always had (a leaf `field0` with a 32-byte
+// value: 15 + 31 + 6 + 32 = 84 bytes, a 96-byte malloc chunk), while a valueless inner node
+// pays 15 bytes (`user000042` with its children slot: 33 bytes, a 48-byte chunk instead of 80).
+// A node gets its value slot when it gets a value (a new leaf is born with it and room for the
+// value) and gives it back when its value goes but its children keep it (clear_value);
+// moving to a new allocation either way is a relocation, O(1) as below. `stats bytes` counts
+// every node as if it had the 46-byte header, so it does not move with the slots.
+//
+// A node with exactly one child holds that child directly and the child points back at the
+// parent Entry: no table for one child (most paths have long single-child stretches, e.g. a
+// user's one profile). The second child makes a Kids table (the first moves into it); a table
+// that drops to one child goes again. An attached table other than a shard's roots therefore
+// always holds two or more children.
+//
+// Children in a table do not point at their parent Entry but at the parent's Kids, which points
+// back at its owner. So moving an Entry (a value that no longer fits its allocation) touches
+// only its slot in its parent's Kids (or its parent's children slot), its Kids' owner pointer
+// (or its sole child's up), its LRU neighbours and its deadline index entry: O(1) however many
+// children it has.
 //
 // Kids is one allocation too: a 24-byte header, then either up to kSmallKids child pointers
 // sorted by name (most nodes have a few children) or, past that, a pointer to a flat_hash_set.
 // It also carries the logical bytes and item count of the whole subtree below its owner, so a
-// detached subtree leaves `stats bytes`/`curr_items` at once (see Tree::Shard::unlink).
+// detached subtree leaves `stats bytes`/`curr_items` at once (see Tree::Shard::unlink). A node
+// with a sole child has no table: its subtree's figures are summed down the chain of sole
+// children to the first table or leaf (Tree::Shard::subtree, O(depth) like propagating a change
+// up), and a new table starts with the figures of the child that moves into it.
 //
 // Entries are owned by their shard: linked in a parent's Kids (or the shard's roots), or in the
 // graveyard waiting to be freed. All fields are guarded by the shard's mutex.
@@ -63,51 +88,96 @@ struct EntryNameEq {
 using ChildSet = absl::flat_hash_set<Entry*, EntryNameHash, EntryNameEq>;
 
 struct Entry {
-  // A node named `name` with room for `data_capacity` value bytes (data_size starts at 0),
-  // and a kids slot when `kids_slot`. Freed with destroy().
+  // A node named `name` with room for `data_capacity` value bytes (data_size starts at 0), a
+  // value slot when `value_slot` and a children slot when `kids_slot`. Freed with destroy().
   static Entry* create(std::string_view name, std::size_t data_capacity, bool kids_slot,
-                       uint8_t depth);
+                       bool value_slot, uint8_t depth);
   static void destroy(Entry* node);
-  // A copy of `from` (header, kids, name; the first min(old, data_capacity) data bytes) in a new
-  // allocation with room for `data_capacity` value bytes. Links are copied, not fixed.
-  static Entry* copy(const Entry* from, std::size_t data_capacity, bool kids_slot);
+  // A copy of `from` (header, children slot, name; value slot and the first
+  // min(old, data_capacity) data bytes when `value_slot`) in a new allocation with room for
+  // `data_capacity` value bytes. A children slot is never dropped; a value slot is dropped when
+  // !value_slot (the node must then be valueless and out of the LRU), and added zeroed.
+  // Links are copied, not fixed.
+  static Entry* copy(const Entry* from, std::size_t data_capacity, bool kids_slot, bool value_slot);
 
-  // Value bytes this allocation can hold without moving.
+  // Value bytes this allocation can hold without moving (0 without a value slot).
   std::size_t data_capacity() const;
-  bool fits(std::size_t data_size, bool kids_slot) const;
 
-  std::string_view name() const { return {tail() + kids_bytes(), name_size_}; }
-  std::string_view data() const { return {tail() + kids_bytes() + name_size_, data_size_}; }
-  char* data_ptr() { return tail() + kids_bytes() + name_size_; }
+  std::string_view name() const { return {name_ptr(), name_size_}; }
+  std::string_view data() const { return {name_ptr() + name_size_, data_size()}; }
+  // Requires has_value_slot().
+  char* data_ptr() { return const_cast<char*>(name_ptr()) + name_size_; }
+  std::size_t data_size() const { return field<uint32_t>(kDataSizeAt); }
   // Sets the value length; the bytes at data_ptr() are the caller's to write (<= capacity).
-  void set_data_size(std::size_t size) { data_size_ = static_cast<uint32_t>(size); }
+  // Requires has_value_slot().
+  void set_data_size(std::size_t size) { set_field(kDataSizeAt, static_cast<uint32_t>(size)); }
 
-  Kids* kids() const {
-    if (!(bits_ & kKidsSlot)) return nullptr;
-    Kids* kids;
-    std::memcpy(&kids, tail(), sizeof(kids));
-    return kids;
-  }
+  // The children slot holds nothing, a Kids table, or (kSoleChild) the only child itself.
   bool has_kids_slot() const { return bits_ & kKidsSlot; }
-  // Requires has_kids_slot().
-  void set_kids(Kids* kids) { std::memcpy(tail(), &kids, sizeof(kids)); }
+  // The children table, or nullptr (no children slot, no children, or a sole child).
+  Kids* kids() const { return (bits_ & kSoleChild) ? nullptr : static_cast<Kids*>(slot()); }
+  // The only child when it hangs here directly, else nullptr.
+  Entry* sole_child() const { return (bits_ & kSoleChild) ? static_cast<Entry*>(slot()) : nullptr; }
+  // These require has_kids_slot().
+  void set_kids(Kids* kids) {
+    set_slot(kids);
+    set_bit(kSoleChild, false);
+  }
+  void set_sole_child(Entry* child) {
+    set_slot(child);
+    set_bit(kSoleChild, true);
+  }
+  void clear_children() { set_kids(nullptr); }
   bool has_children() const;
+  // The child named `name`, or nullptr.
+  Entry* find_child(std::string_view name) const;
+  // Calls fn(Entry*) for each child; in name order unless the table is a hash set.
+  template <typename Fn>
+  void for_each_child(Fn&& fn) const;
 
+  // Where this node hangs: in a Kids table (its parent's or a shard's roots), or directly under
+  // its parent as the only child; nowhere (detached) when both are null.
+  Kids* up_table() const { return (bits_ & kUpIsParent) ? nullptr : static_cast<Kids*>(up_); }
+  Entry* up_parent() const { return (bits_ & kUpIsParent) ? static_cast<Entry*>(up_) : nullptr; }
+  bool linked() const { return up_ != nullptr; }
+  // The parent node: nullptr at the top level and once detached.
+  Entry* parent() const;
+  void hang_in(Kids* kids) {
+    up_ = kids;
+    set_bit(kUpIsParent, false);
+  }
+  void hang_under(Entry* parent) {
+    up_ = parent;
+    set_bit(kUpIsParent, true);
+  }
+  void unhang() { hang_in(nullptr); }
+
+  // The value slot: LRU links, flags, data_size and cas. A valueless node has none (reads give
+  // nullptr / 0); set_value adds it, clear_value drops it from a node that stays.
+  bool has_value_slot() const { return bits_ & kValueBit; }
   bool has_value() const { return bits_ & kHasValue; }
   void set_has_value(bool on) { set_bit(kHasValue, on); }
   bool fetched() const { return bits_ & kFetched; }
   void set_fetched(bool on) { set_bit(kFetched, on); }
 
-  uint64_t cas() const { return cas_depth_ >> 8; }
-  // The unique keeps 56 bits: 7e16 stores before it wraps.
-  void set_cas(uint64_t cas) { cas_depth_ = (cas << 8) | (cas_depth_ & 0xff); }
-  uint8_t depth() const { return static_cast<uint8_t>(cas_depth_ & 0xff); }
+  // The shard's LRU of valued nodes (most recent at the head); these setters require
+  // has_value_slot().
+  Entry* lru_prev() const { return field<Entry*>(kLruPrevAt); }
+  Entry* lru_next() const { return field<Entry*>(kLruNextAt); }
+  void set_lru_prev(Entry* node) { set_field(kLruPrevAt, node); }
+  void set_lru_next(Entry* node) { set_field(kLruNextAt, node); }
+
+  uint64_t cas() const;
+  // The unique keeps 56 bits: 7e16 stores before it wraps. Requires has_value_slot().
+  void set_cas(uint64_t cas);
+  uint8_t depth() const { return depth_; }
 
   int64_t exptime() const { return exptime_; }
   // Stores an absolute deadline, clamped to what 32 bits hold (0 = never).
   void set_exptime(int64_t exptime);
-  uint32_t flags() const { return flags_; }
-  void set_flags(uint32_t flags) { flags_ = flags; }
+  uint32_t flags() const { return field<uint32_t>(kFlagsAt); }
+  // Requires has_value_slot().
+  void set_flags(uint32_t flags) { set_field(kFlagsAt, flags); }
 
   // Neither value nor children: such a node is pruned.
   bool empty() const { return !has_value() && !has_children(); }
@@ -125,38 +195,68 @@ struct Entry {
   // kids slot included (what a store reserves under the budget before it runs).
   static std::size_t allocation_bound(std::size_t name_size, std::size_t data_size);
 
+  // The value slot's size and its fields' offsets in it (unaligned: read with memcpy).
+  static constexpr std::size_t kLruPrevAt = 0;
+  static constexpr std::size_t kLruNextAt = 8;
+  static constexpr std::size_t kFlagsAt = 16;
+  static constexpr std::size_t kDataSizeAt = 20;
+  static constexpr std::size_t kCasAt = 24;  // 7 bytes, little-endian
+  static constexpr std::size_t kValueSlotSize = 31;
+
  private:
   static constexpr uint8_t kHasValue = 1;
   static constexpr uint8_t kFetched = 2;
   static constexpr uint8_t kKidsSlot = 4;
+  static constexpr uint8_t kSoleChild = 8;    // the children slot holds an Entry*
+  static constexpr uint8_t kUpIsParent = 16;  // up_ is the parent Entry*, not a Kids*
+  static constexpr uint8_t kValueBit = 32;    // the value slot is present
 
   Entry() = default;
-  static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot);
+  static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
+                                bool value_slot);
   char* tail() { return reinterpret_cast<char*>(this) + offsetof(Entry, tail_); }
   const char* tail() const { return reinterpret_cast<const char*>(this) + offsetof(Entry, tail_); }
-  std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(Kids*) : 0; }
+  std::size_t value_bytes() const { return (bits_ & kValueBit) ? kValueSlotSize : 0; }
+  std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(void*) : 0; }
+  const char* name_ptr() const { return tail() + value_bytes() + kids_bytes(); }
+  // A value slot field; T{} without a value slot.
+  template <typename T>
+  T field(std::size_t at) const {
+    T value{};
+    if (bits_ & kValueBit) std::memcpy(&value, tail() + at, sizeof(T));
+    return value;
+  }
+  template <typename T>
+  void set_field(std::size_t at, T value) {
+    std::memcpy(tail() + at, &value, sizeof(T));
+  }
+  // The children slot (unaligned: read and written with memcpy); nullptr without one.
+  void* slot() const {
+    if (!(bits_ & kKidsSlot)) return nullptr;
+    void* p;
+    std::memcpy(&p, tail() + value_bytes(), sizeof(p));
+    return p;
+  }
+  void set_slot(void* p) { std::memcpy(tail() + value_bytes(), &p, sizeof(p)); }
   void set_bit(uint8_t bit, bool on) {
     bits_ = static_cast<uint8_t>(on ? (bits_ | bit) : (bits_ & ~bit));
   }
 
  public:
-  // The fields (one access level, so the layout is standard and offsetof is well defined);
-  // those with a trailing underscore are for the accessors above.
-  Kids* up;
-  Entry* lru_prev;
-  Entry* lru_next;
-  uint64_t cas_depth_;
+  // The fixed fields (one access level, so the layout is standard and offsetof is well
+  // defined); those with a trailing underscore are for the accessors above.
+  void* up_;  // a Kids*, or the parent Entry* when kUpIsParent
   uint32_t exptime_;
-  uint32_t flags_;
-  uint32_t data_size_;
   uint8_t name_size_;
   uint8_t bits_;
+  uint8_t depth_;
   // The variable part starts here, in what would be the struct's tail padding; the allocation
   // is never smaller than sizeof(Entry).
-  char tail_[2];
+  char tail_[1];
 };
 
-static_assert(offsetof(Entry, lru_prev) == 8 && sizeof(Entry) == 48);
+static_assert(offsetof(Entry, tail_) == 15 && sizeof(Entry) == 16);
+static_assert(Entry::kCasAt + 7 == Entry::kValueSlotSize);
 
 // The children of one node (or a shard's top level): one allocation, see the top of this file.
 struct Kids {
@@ -210,8 +310,29 @@ struct Kids {
 static_assert(sizeof(Kids) == 24);
 
 inline bool Entry::has_children() const {
+  if (bits_ & kSoleChild) return true;
   const Kids* k = kids();
   return k != nullptr && !k->empty();
+}
+
+inline Entry* Entry::parent() const {
+  if (bits_ & kUpIsParent) return static_cast<Entry*>(up_);
+  return up_ != nullptr ? static_cast<Kids*>(up_)->owner : nullptr;
+}
+
+inline Entry* Entry::find_child(std::string_view name) const {
+  if (Entry* only = sole_child()) return only->name() == name ? only : nullptr;
+  const Kids* k = kids();
+  return k != nullptr ? k->find(name) : nullptr;
+}
+
+template <typename Fn>
+void Entry::for_each_child(Fn&& fn) const {
+  if (Entry* only = sole_child()) {
+    fn(only);
+  } else if (const Kids* k = kids()) {
+    k->for_each(fn);
+  }
 }
 
 inline std::size_t EntryNameHash::operator()(const Entry* entry) const {

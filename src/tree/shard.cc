@@ -31,9 +31,7 @@ void Tree::Shard::advance(int64_t now) {
 }
 
 Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now) {
-  const Kids* kids = parent == nullptr ? roots_ : parent->kids();
-  if (kids == nullptr) return nullptr;
-  Entry* child = kids->find(name);
+  Entry* child = parent == nullptr ? roots_->find(name) : parent->find_child(name);
   if (child == nullptr) return nullptr;
   if (child->expired(now)) {
     // The deadline bounds the whole subtree: it goes now, for every reader.
@@ -67,24 +65,37 @@ Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t 
   return node;
 }
 
-Entry* Tree::Shard::create_child(Entry* parent, std::string_view name) {
+Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool value_slot,
+                                 std::size_t data_capacity) {
   const uint8_t depth = parent == nullptr ? 1 : static_cast<uint8_t>(parent->depth() + 1);
-  Entry* node = Entry::create(name, 0, false, depth);
-  Kids* kids = roots_;
-  if (parent != nullptr) {
-    if (!parent->has_kids_slot()) parent = relocate(parent, parent->data().size(), true);
-    kids = parent->kids();
-    if (kids == nullptr) {
+  Entry* node = Entry::create(name, data_capacity, false, value_slot, depth);
+  if (parent != nullptr && !parent->has_kids_slot()) {
+    parent = relocate(parent, parent->data().size(), true, parent->has_value_slot());
+  }
+  if (parent != nullptr && !parent->has_children()) {
+    // A first child hangs directly in its parent's slot: no table for one child.
+    parent->set_sole_child(node);
+    node->hang_under(parent);
+  } else {
+    Kids* kids = parent == nullptr ? roots_ : parent->kids();
+    if (Entry* sibling = parent != nullptr ? parent->sole_child() : nullptr) {
+      // A second child: the sole one moves into a new table, which starts with the totals of
+      // its subtree.
       kids = Kids::create(parent);
+      const Totals below = subtree(sibling);
+      kids->bytes = sibling->footprint() + below.bytes;
+      kids->items = (sibling->has_value() ? 1 : 0) + below.items;
+      kids = Kids::insert(kids, sibling);  // room for two: does not move
       parent->set_kids(kids);
+      sibling->hang_in(kids);
       account(static_cast<int64_t>(kids->allocated()));
     }
+    const auto before = static_cast<int64_t>(kids->allocated());
+    Kids* now_at = Kids::insert(kids, node);
+    if (now_at != kids) relink(now_at);
+    account(static_cast<int64_t>(now_at->allocated()) - before);
+    node->hang_in(now_at);
   }
-  const auto before = static_cast<int64_t>(kids->allocated());
-  Kids* now_at = Kids::insert(kids, node);
-  if (now_at != kids) relink(now_at);
-  account(static_cast<int64_t>(now_at->allocated()) - before);
-  node->up = now_at;
   ++nodes_;
   ++depth_counts_[node->depth()];
   account(static_cast<int64_t>(node->allocated()));
@@ -94,29 +105,59 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name) {
 
 void Tree::Shard::relink(Kids* kids) {
   if (kids->owner != nullptr) kids->owner->set_kids(kids);
-  kids->for_each([kids](Entry* child) { child->up = kids; });
+  kids->for_each([kids](Entry* child) { child->hang_in(kids); });
 }
 
 void Tree::Shard::propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items) {
-  for (Kids* kids = node->up; kids != nullptr;
-       kids = kids->owner != nullptr ? kids->owner->up : nullptr) {
-    kids->bytes += static_cast<uint64_t>(delta_bytes);
-    kids->items += static_cast<uint32_t>(delta_items);
+  // Up to the roots; a sole child's parent has no table, so nothing to add there.
+  while (node != nullptr && node->linked()) {
+    if (Kids* kids = node->up_table()) {
+      kids->bytes += static_cast<uint64_t>(delta_bytes);
+      kids->items += static_cast<uint32_t>(delta_items);
+      node = kids->owner;
+    } else {
+      node = node->up_parent();
+    }
   }
 }
 
-Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot) {
-  Entry* moved = Entry::copy(node, data_capacity, kids_slot);
+Tree::Shard::Totals Tree::Shard::subtree(const Entry* node) {
+  // Down the chain of sole children to the first table (which has the rest) or a leaf.
+  Totals totals;
+  while (true) {
+    if (const Kids* kids = node->kids()) {
+      totals.bytes += kids->bytes;
+      totals.items += kids->items;
+      return totals;
+    }
+    node = node->sole_child();
+    if (node == nullptr) return totals;
+    totals.bytes += node->footprint();
+    totals.items += node->has_value() ? 1 : 0;
+  }
+}
+
+Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot,
+                             bool value_slot) {
+  Entry* moved = Entry::copy(node, data_capacity, kids_slot, value_slot);
   account(static_cast<int64_t>(moved->allocated()) - static_cast<int64_t>(node->allocated()));
-  if (moved->up != nullptr) moved->up->replace(node, moved);
-  if (Kids* kids = moved->kids()) kids->owner = moved;
-  if (moved->lru_prev != nullptr) {
-    moved->lru_prev->lru_next = moved;
+  if (Kids* up = moved->up_table()) {
+    up->replace(node, moved);
+  } else if (Entry* parent = moved->up_parent()) {
+    parent->set_sole_child(moved);
+  }
+  if (Kids* kids = moved->kids()) {
+    kids->owner = moved;
+  } else if (Entry* child = moved->sole_child()) {
+    child->hang_under(moved);
+  }
+  if (moved->lru_prev() != nullptr) {
+    moved->lru_prev()->set_lru_next(moved);
   } else if (lru_head_ == node) {
     lru_head_ = moved;
   }
-  if (moved->lru_next != nullptr) {
-    moved->lru_next->lru_prev = moved;
+  if (moved->lru_next() != nullptr) {
+    moved->lru_next()->set_lru_prev(moved);
   } else if (lru_tail_ == node) {
     lru_tail_ = moved;
   }
@@ -161,7 +202,10 @@ StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool str
       }
       break;
   }
-  if (target == nullptr) target = create_child(parent, path[last]);  // parent may move
+  if (target == nullptr) {
+    // Born with a value slot and room for the value (parent may move).
+    target = create_child(parent, path[last], true, args.data.size());
+  }
 
   const uint64_t cas = cas_source.fetch_add(1, std::memory_order_relaxed) + 1;
   if (args.mode == StoreMode::append || args.mode == StoreMode::prepend) {
@@ -205,9 +249,10 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
+  // A valueless node gains its value slot the same way.
   const std::size_t capacity = node->data_capacity();
-  if (data.size() > capacity || capacity > 2 * data.size() + 64) {
-    node = relocate(node, data.size(), false);
+  if (!node->has_value_slot() || data.size() > capacity || capacity > 2 * data.size() + 64) {
+    node = relocate(node, data.size(), false, true);
   }
   std::memcpy(node->data_ptr(), data.data(), data.size());
   node->set_data_size(data.size());
@@ -239,24 +284,35 @@ void Tree::Shard::clear_value(Entry* node) {
   propagate(node, static_cast<int64_t>(node->footprint()) - before, -1);
   if (node->empty()) {
     prune(node);
-  } else if (node->data_capacity() > 64) {
-    relocate(node, 0, true);  // a valueless node with children: give the value's memory back
+  } else {
+    relocate(node, 0, true, false);  // a valueless node with children: give the value slot back
   }
 }
 
 void Tree::Shard::lru_link(Entry* node) {
-  node->lru_prev = nullptr;
-  node->lru_next = lru_head_;
-  if (lru_head_ != nullptr) lru_head_->lru_prev = node;
+  node->set_lru_prev(nullptr);
+  node->set_lru_next(lru_head_);
+  if (lru_head_ != nullptr) lru_head_->set_lru_prev(node);
   lru_head_ = node;
   if (lru_tail_ == nullptr) lru_tail_ = node;
 }
 
 void Tree::Shard::lru_unlink(Entry* node) {
-  if (node->lru_prev == nullptr && lru_head_ != node) return;  // not linked
-  (node->lru_prev != nullptr ? node->lru_prev->lru_next : lru_head_) = node->lru_next;
-  (node->lru_next != nullptr ? node->lru_next->lru_prev : lru_tail_) = node->lru_prev;
-  node->lru_prev = node->lru_next = nullptr;
+  Entry* prev = node->lru_prev();
+  Entry* next = node->lru_next();
+  if (prev == nullptr && lru_head_ != node) return;  // not linked (or no value slot)
+  if (prev != nullptr) {
+    prev->set_lru_next(next);
+  } else {
+    lru_head_ = next;
+  }
+  if (next != nullptr) {
+    next->set_lru_prev(prev);
+  } else {
+    lru_tail_ = prev;
+  }
+  node->set_lru_prev(nullptr);
+  node->set_lru_next(nullptr);
 }
 
 void Tree::Shard::bump(Entry* node) {
@@ -291,17 +347,28 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
 }
 
 void Tree::Shard::unlink(Entry* node) {
-  Kids* kids = node->up;
-  const Kids* below = node->kids();
-  propagate(
-      node, -static_cast<int64_t>(node->footprint() + (below != nullptr ? below->bytes : 0)),
-      -static_cast<int64_t>((node->has_value() ? 1 : 0) + (below != nullptr ? below->items : 0)));
+  const Totals below = subtree(node);
+  propagate(node, -static_cast<int64_t>(node->footprint() + below.bytes),
+            -static_cast<int64_t>((node->has_value() ? 1 : 0) + below.items));
+  if (Entry* parent = node->up_parent()) {
+    parent->clear_children();
+    node->unhang();
+    return;
+  }
+  Kids* kids = node->up_table();
   const auto before = static_cast<int64_t>(kids->allocated());
   kids->erase(node);
-  node->up = nullptr;
-  if (kids != roots_ && kids->empty()) {
+  node->unhang();
+  if (kids != roots_ && kids->size() <= 1) {
+    // Down to one child (or none): it hangs directly under the owner, and the table goes.
+    Entry* owner = kids->owner;
+    owner->clear_children();
+    if (!kids->empty()) {
+      Entry* last = kids->take_one();
+      owner->set_sole_child(last);
+      last->hang_under(owner);
+    }
     account(-before);
-    kids->owner->set_kids(nullptr);
     Kids::destroy(kids);
     return;
   }
@@ -309,7 +376,7 @@ void Tree::Shard::unlink(Entry* node) {
 }
 
 void Tree::Shard::remove(Entry* node) {
-  Entry* parent = node->up->owner;
+  Entry* parent = node->parent();
   unlink(node);
   bury(node);
   if (parent != nullptr) prune(parent);
@@ -317,7 +384,7 @@ void Tree::Shard::remove(Entry* node) {
 
 void Tree::Shard::prune(Entry* node) {
   while (node != nullptr && node->empty()) {
-    Entry* parent = node->up->owner;
+    Entry* parent = node->parent();
     unlink(node);
     bury(node);
     node = parent;
@@ -326,7 +393,7 @@ void Tree::Shard::prune(Entry* node) {
 
 void Tree::Shard::clear() {
   roots_->for_each([this](Entry* node) {
-    node->up = nullptr;
+    node->unhang();
     bury(node);
   });
   const auto before = static_cast<int64_t>(roots_->allocated());
@@ -334,11 +401,11 @@ void Tree::Shard::clear() {
   account(static_cast<int64_t>(roots_->allocated()) - before);
 }
 
-// A node is attached if following parents reaches the roots (a detached subtree's top has
-// up == nullptr, and so has every node drain() has taken out of a table).
+// A node is attached if following parents reaches the roots (a detached subtree's top hangs
+// nowhere, and neither does every node drain() has taken out of its parent).
 bool Tree::Shard::attached(const Entry* node) const {
-  while (node->up != nullptr && node->up->owner != nullptr) node = node->up->owner;
-  return node->up == roots_;
+  while (node->parent() != nullptr) node = node->parent();
+  return node->up_table() == roots_;
 }
 
 std::size_t Tree::Shard::expire_due(int64_t now) {
@@ -359,11 +426,18 @@ std::size_t Tree::Shard::expire_due(int64_t now) {
 bool Tree::Shard::drain(std::size_t budget) {
   while (budget > 0 && !graveyard_.empty()) {
     Entry* node = graveyard_.back();
+    if (Entry* child = node->sole_child()) {
+      node->clear_children();
+      child->unhang();
+      graveyard_.push_back(child);
+      --budget;
+      continue;
+    }
     if (Kids* kids = node->kids(); kids != nullptr && !kids->empty()) {
       // Take children out a batch at a time, so a huge subtree is freed in many short steps.
       for (; budget > 0 && !kids->empty(); --budget) {
         Entry* child = kids->take_one();
-        child->up = nullptr;
+        child->unhang();
         graveyard_.push_back(child);
       }
       continue;

@@ -35,8 +35,10 @@ class Tree::Shard {
   // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
   // Creates a valueless child. `parent` may move (it may need room for its children table):
-  // after this call reach it as child->up->owner, never through the old pointer.
-  Entry* create_child(Entry* parent, std::string_view name);
+  // after this call reach it as child->parent(), never through the old pointer.
+  // With `value_slot`, the child is born ready for a value of up to `data_capacity` bytes.
+  Entry* create_child(Entry* parent, std::string_view name, bool value_slot = false,
+                      std::size_t data_capacity = 0);
 
   StoreResult store(const Path& path, const StoreArgs& args, bool strict_parents,
                     std::atomic<uint64_t>& cas_source, int64_t now);
@@ -85,15 +87,23 @@ class Tree::Shard {
   void bury(Entry* node) { graveyard_.push_back(node); }
   void free_entry(Entry* node);
   bool attached(const Entry* node) const;
-  // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot),
+  // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot,
+  // and a value slot or not: see Entry::copy),
   // fixing every pointer to it: its slot in its parent's table, its table's owner, its LRU
   // neighbours and its deadline entry. O(1) in the number of children.
-  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot);
+  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot, bool value_slot);
   // Re-points the owner and the children of a table that moved.
   void relink(Kids* kids);
   // Adds `delta_bytes` / `delta_items` to every table from node's parent up to the roots
-  // (the subtree figures that make a detach O(1) to count out).
+  // (the subtree figures that make a detach count out in O(depth)).
   void propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items);
+  // The logical bytes and valued nodes below `node` (not counting itself): its table's figures,
+  // found down a chain of sole children (O(depth)).
+  struct Totals {
+    uint64_t bytes = 0;
+    uint32_t items = 0;
+  };
+  static Totals subtree(const Entry* node);
   // Every change of allocated memory goes through here, so the shard and budget agree.
   void account(int64_t delta) {
     allocated_ += static_cast<uint64_t>(delta);

@@ -8,14 +8,14 @@
 namespace nestcache {
 namespace {
 
-// A small table is kept in name order already; a hash set is sorted here.
-std::vector<Entry*> sorted_live(const Kids& kids, int64_t now) {
+// The live children of `node` in name order: a small table is kept so already, a hash set is
+// sorted here.
+std::vector<Entry*> sorted_live(const Entry& node, int64_t now) {
   std::vector<Entry*> live;
-  live.reserve(kids.size());
-  kids.for_each([&](Entry* child) {
+  node.for_each_child([&](Entry* child) {
     if (!child->expired(now)) live.push_back(child);
   });
-  if (kids.is_big()) {
+  if (const Kids* kids = node.kids(); kids != nullptr && kids->is_big()) {
     std::sort(live.begin(), live.end(),
               [](const Entry* a, const Entry* b) { return a->name() < b->name(); });
   }
@@ -32,7 +32,7 @@ void walk_node(Entry* node, Path& full, int64_t now,
     visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
   }
   if (!node->has_children()) return;
-  for (Entry* child : sorted_live(*node->kids(), now)) {
+  for (Entry* child : sorted_live(*node, now)) {
     full.push_back(child->name());
     walk_node(child, full, now, visit);
     full.pop_back();
@@ -51,10 +51,10 @@ struct Step {
 // The live children of `parent` named after `after` (all of them when it is null), at most
 // `limit`, in name order. Only the first `limit` are sorted: a step resumed in a node with many
 // children costs a scan of them, not a sort.
-std::vector<Entry*> next_children(const Kids& kids, const std::string* after, std::size_t limit,
+std::vector<Entry*> next_children(const Entry& node, const std::string* after, std::size_t limit,
                                   int64_t now) {
   std::vector<Entry*> next;
-  kids.for_each([&](Entry* child) {
+  node.for_each_child([&](Entry* child) {
     if (!child->expired(now) && (after == nullptr || child->name() > *after)) {
       next.push_back(child);
     }
@@ -88,7 +88,7 @@ bool step_subtree(Entry* node, Path& full, Step& step);
 bool step_children(Entry* node, const std::string* after, Path& full, Step& step) {
   if (!node->has_children()) return true;
   // Each child costs at least one unit of budget, so the first `budget` of them are enough.
-  for (Entry* child : next_children(*node->kids(), after, step.budget, step.now)) {
+  for (Entry* child : next_children(*node, after, step.budget, step.now)) {
     full.push_back(child->name());
     const bool more = step_subtree(child, full, step);
     full.pop_back();
@@ -109,7 +109,7 @@ bool step_after(Entry* node, const WalkCursor& cursor, std::size_t at, Path& ful
   if (at == cursor.size()) return step_children(node, nullptr, full, step);
   const std::string& name = cursor[at];
   if (node->has_children()) {
-    Entry* child = node->kids()->find(name);
+    Entry* child = node->find_child(name);
     if (child != nullptr && !child->expired(step.now)) {
       full.push_back(child->name());
       const bool more = step_after(child, cursor, at + 1, full, step);
@@ -140,7 +140,7 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr) return false;
     if (node->has_children()) {
-      for (Entry* child : sorted_live(*node->kids(), now)) names.emplace_back(child->name());
+      for (Entry* child : sorted_live(*node, now)) names.emplace_back(child->name());
     }
     return true;
   });

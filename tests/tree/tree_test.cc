@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -716,6 +717,177 @@ TEST_F(TreeTest, MaxDepthFallsWhenTheDeepestNodeGoes) {
   EXPECT_EQ(tree_.stats().max_depth, 3u);
   ASSERT_EQ(tree_.remove({"b", "c", "d"}), Status::deleted);
   EXPECT_EQ(tree_.stats().max_depth, 1u);
+}
+
+// ---- a node with one child holds it directly ----------------------------------------------
+
+// The figures of a tree built from scratch with just `paths` (each stored with its value), to
+// compare a tree that got there by other stores and deletes against.
+TreeStats stats_of(std::initializer_list<std::pair<Path, std::string_view>> paths) {
+  ManualClock clock;
+  Tree tree(clock);
+  for (const auto& [path, value] : paths) {
+    StoreArgs args;
+    args.data = value;
+    EXPECT_EQ(tree.store(path, args).status, Status::stored);
+  }
+  return tree.stats();
+}
+
+// `same_memory` when the two trees should also hold the same allocations (no table left behind,
+// none missing); not when history left a roots table larger, or a node with a children slot.
+void expect_same_figures(const TreeStats& got, const TreeStats& want, bool same_memory = false) {
+  EXPECT_EQ(got.nodes, want.nodes);
+  EXPECT_EQ(got.items, want.items);
+  EXPECT_EQ(got.bytes, want.bytes);
+  if (same_memory) {
+    EXPECT_EQ(got.allocated, want.allocated);
+  }
+  EXPECT_EQ(got.max_depth, want.max_depth);
+  EXPECT_EQ(got.pending_free, 0u);
+}
+
+TEST_F(TreeTest, OneChildThenTwoThenOneAgain) {
+  put({"p", "b"}, "1");
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("b")));
+  expect_same_figures(tree_.stats(), stats_of({{{"p", "b"}, "1"}}), true);
+
+  put({"p", "a"}, "22");  // the second child: the first moves into a table
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("a", "b")));
+  EXPECT_EQ(data({"p", "a"}), "22");
+  EXPECT_EQ(data({"p", "b"}), "1");
+  expect_same_figures(tree_.stats(), stats_of({{{"p", "b"}, "1"}, {{"p", "a"}, "22"}}), true);
+  EXPECT_GT(tree_.stats().allocated, stats_of({{{"p", "b"}, "1"}}).allocated);
+
+  ASSERT_EQ(tree_.remove({"p", "b"}), Status::deleted);  // one again: the table goes
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("a")));
+  EXPECT_EQ(data({"p", "a"}), "22");
+  expect_same_figures(tree_.stats(), stats_of({{{"p", "a"}, "22"}}), true);
+
+  put({"p", "c"}, "3");  // and two again
+  put({"p", "b"}, "4");
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("a", "b", "c")));
+  ASSERT_EQ(tree_.remove({"p", "a"}), Status::deleted);
+  ASSERT_EQ(tree_.remove({"p", "c"}), Status::deleted);
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("b")));
+  expect_same_figures(tree_.stats(), stats_of({{{"p", "b"}, "4"}}), true);
+}
+
+TEST_F(TreeTest, ATableOfManyChildrenDownToOne) {
+  for (int i = 0; i < 40; ++i) put({"p", "c" + std::to_string(i)}, "v");  // a hash set
+  for (int i = 1; i < 40; ++i)
+    ASSERT_EQ(tree_.remove({"p", "c" + std::to_string(i)}), Status::deleted);
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("c0")));
+  expect_same_figures(tree_.stats(), stats_of({{{"p", "c0"}, "v"}}), true);
+}
+
+TEST_F(TreeTest, DeletingTheOnlyChild) {
+  put({"v"}, "keep");
+  put({"v", "only"}, "x");
+  put({"n", "only", "deeper"}, "y");  // a chain of sole children under a valueless top
+  ASSERT_EQ(tree_.remove({"v", "only"}), Status::deleted);
+  EXPECT_EQ(data({"v"}), "keep");
+  EXPECT_THAT(children({"v"}), ::testing::Optional(IsEmpty()));
+  ASSERT_EQ(tree_.remove({"n", "only", "deeper"}), Status::deleted);  // prunes n and n/only
+  EXPECT_FALSE(children({"n"}));
+  expect_same_figures(tree_.stats(), stats_of({{{"v"}, "keep"}}));
+
+  put({"v", "again"}, "z");  // the slot is reused
+  EXPECT_THAT(children({"v"}), ::testing::Optional(ElementsAre("again")));
+  ASSERT_EQ(tree_.remove_value({"v", "again"}), Status::deleted);
+  EXPECT_THAT(children({"v"}), ::testing::Optional(IsEmpty()));
+  expect_same_figures(tree_.stats(), stats_of({{{"v"}, "keep"}}));
+}
+
+TEST_F(TreeTest, AParentWithOneChildMovesAndKeepsIt) {
+  put({"p"}, "short");
+  put({"p", "c"}, "child");
+  put({"p", "c", "g"}, "grandchild");
+  put({"p"}, std::string(5000, 'L'));  // moves p: its only child must follow
+  EXPECT_EQ(data({"p", "c"}), "child");
+  put({"p", "c"}, std::string(3000, 'C'));  // moves c, the only child of p and parent of g
+  EXPECT_EQ(data({"p", "c", "g"}), "grandchild");
+  put({"p"}, "tiny");  // and back into a smaller allocation
+  put({"p", "c"}, "small");
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("c")));
+  EXPECT_THAT(children({"p", "c"}), ::testing::Optional(ElementsAre("g")));
+  put({"p", "d"}, "second");  // a table now, built from the moved nodes
+  EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("c", "d")));
+  EXPECT_THAT(walk({"p"}), ElementsAre(Visited{"p", "tiny"}, Visited{"p c", "small"},
+                                       Visited{"p c g", "grandchild"}, Visited{"p d", "second"}));
+  const TreeStats want = stats_of({{{"p"}, "tiny"},
+                                   {{"p", "c"}, "small"},
+                                   {{"p", "c", "g"}, "grandchild"},
+                                   {{"p", "d"}, "second"}});
+  EXPECT_EQ(tree_.stats().nodes, want.nodes);
+  EXPECT_EQ(tree_.stats().items, want.items);
+  EXPECT_EQ(tree_.stats().bytes, want.bytes);
+}
+
+// A detached subtree leaves `bytes` and `curr_items` at once, also when its top (or the node
+// above it) holds a single child directly, and when a table was built over such a chain.
+TEST_F(TreeTest, DetachingASubtreeUnderASoleChildCountsItOutAtOnce) {
+  put({"keep"}, "k");
+  put({"t", "u", "profile", "f0"}, "0");  // t -> u -> profile: sole children all the way
+  put({"t", "u", "profile", "f1"}, "1");
+  put({"t", "u"}, "user");
+  put({"t", "u", "profile"}, "prof");
+  EXPECT_EQ(tree_.stats().items, 5u);
+  put({"t", "v"}, "x");  // t's table starts with the totals of the chain below u
+  EXPECT_EQ(tree_.stats().items, 6u);
+
+  ASSERT_EQ(tree_.remove({"t", "u"}), Status::deleted);  // t is down to one child again
+  TreeStats stats = tree_.stats();
+  EXPECT_EQ(stats.items, 2u);
+  EXPECT_EQ(stats.bytes, stats_of({{{"keep"}, "k"}, {{"t", "v"}, "x"}}).bytes);
+
+  put({"t", "v", "w", "y"}, "deep");                // v -> w -> y: a chain below the sole child v
+  ASSERT_EQ(tree_.remove({"t"}), Status::deleted);  // the top holds its only child directly
+  stats = tree_.stats();
+  EXPECT_EQ(stats.items, 1u);
+  EXPECT_EQ(stats.pending_free, 0u);  // small: freed inline
+  expect_same_figures(stats, stats_of({{{"keep"}, "k"}}));
+}
+
+TEST_F(TreeTest, ExpiryOfASoleChildsSubtreeCountsItOut) {
+  const int64_t start = clock_.now();
+  put({"keep"}, "k");
+  put({"a", "b", "c"}, "1");
+  put({"a", "b", "c", "d"}, "2");
+  ASSERT_EQ(tree_.touch({"a", "b"}, start + 10), Status::touched);  // bounds b and its subtree
+  EXPECT_EQ(tree_.stats().items, 3u);
+  clock_.set(start + 10);
+  EXPECT_FALSE(get({"a", "b", "c", "d"}));
+  EXPECT_FALSE(children({"a"}));  // a was left empty: pruned
+  tree_.collect(1000);
+  expect_same_figures(tree_.stats(), stats_of({{{"keep"}, "k"}}));
+}
+
+// ---- a valueless node has no value slot ----------------------------------------------------
+
+TEST_F(TreeTest, AnInnerNodeGainsAndGivesBackItsValueSlot) {
+  put({"a", "b"}, "child");
+  const TreeStats valueless = tree_.stats();
+  const uint64_t cas = put({"a"}, "value", 7);  // a gains a value slot: moves
+  EXPECT_GT(tree_.stats().allocated, valueless.allocated);
+  const auto got = get({"a"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "value");
+  EXPECT_EQ(got->flags, 7u);
+  EXPECT_EQ(got->cas, cas);
+  EXPECT_EQ(data({"a", "b"}), "child");
+
+  ASSERT_EQ(tree_.remove_value({"a"}), Status::deleted);  // and gives it back
+  EXPECT_FALSE(get({"a"}));
+  EXPECT_EQ(data({"a", "b"}), "child");
+  EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
+  expect_same_figures(tree_.stats(), valueless, true);
+
+  EXPECT_EQ(store({"a"}, "x", StoreMode::add).status, Status::stored);  // a value again
+  EXPECT_GT(store({"a"}, "y", StoreMode::cas, get({"a"})->cas).cas, cas);
+  EXPECT_EQ(data({"a"}), "y");
+  ASSERT_EQ(tree_.remove({"a", "b"}), Status::deleted);
+  EXPECT_EQ(data({"a"}), "y");
 }
 
 }  // namespace
