@@ -132,6 +132,7 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("evictions", t.evictions);
     reply.stat("reclaimed", t.reclaimed);
     reply.stat("tree_nodes", t.nodes);
+    reply.stat("tree_valueless_nodes", t.nodes - t.items);
     reply.stat("tree_max_depth", t.max_depth);
     reply.stat("tree_pending_free", t.pending_free);
   } else if (group == "settings") {

@@ -48,7 +48,8 @@ std::size_t Entry::allocated() const { return chunk_size(this); }
 std::size_t Entry::allocation_bound(std::size_t name_size, std::size_t data_size) {
   // Rounded up to malloc's 16-byte granule, its chunk header, a kids slot, a slot in its
   // parent's table, and the first table of a parent that had one child.
-  constexpr std::size_t kFirstTable = 48;  // Kids::create: 24 + 2 slots, as one malloc chunk
+  // Kids::create: the header and 2 slots, rounded to malloc's granule, plus its chunk header.
+  constexpr std::size_t kFirstTable = (sizeof(Kids) + 2 * sizeof(Entry*) + 15) / 16 * 16 + 16;
   return alloc_size(name_size, data_size, true, true) + 15 + kChunkHeader + sizeof(Entry*) +
          kFirstTable;
 }
@@ -152,7 +153,7 @@ Kids* Kids::create(Entry* owner, bool big) {
     kids->cap_ = 0;
     *reinterpret_cast<ChildSet**>(kids + 1) = new ChildSet;
   } else {
-    kids->cap_ = static_cast<uint16_t>(std::min<std::size_t>(
+    kids->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
         (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(Entry*), kSmallKids));
   }
   return kids;
@@ -204,10 +205,11 @@ Kids* Kids::insert(Kids* kids, Entry* child) {
     void* memory = allocate(want);
     auto* grown = new (memory) Kids;
     grown->owner = kids->owner;
-    grown->bytes = kids->bytes;
+    grown->set_bytes(kids->bytes());
     grown->items = kids->items;
+    grown->nodes = kids->nodes;
     grown->count_ = kids->count_;
-    grown->cap_ = static_cast<uint16_t>(std::min<std::size_t>(
+    grown->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
         (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(Entry*), kSmallKids));
     std::memcpy(grown->slots(), kids->slots(), kids->count_ * sizeof(Entry*));
     destroy(kids);
@@ -259,8 +261,9 @@ void Kids::clear() {
   } else {
     count_ = 0;
   }
-  bytes = 0;
+  set_bytes(0);
   items = 0;
+  nodes = 0;
 }
 
 }  // namespace nestcache

@@ -47,11 +47,12 @@
 //
 // Kids is one allocation too: a 24-byte header, then either up to kSmallKids child pointers
 // sorted by name (most nodes have a few children) or, past that, a pointer to a flat_hash_set.
-// It also carries the logical bytes and item count of the whole subtree below its owner, so a
-// detached subtree leaves `stats bytes`/`curr_items` at once (see Tree::Shard::unlink). A node
-// with a sole child has no table: its subtree's figures are summed down the chain of sole
-// children to the first table or leaf (Tree::Shard::subtree, O(depth) like propagating a change
-// up), and a new table starts with the figures of the child that moves into it.
+// It also carries the logical bytes, item count and node count of the whole subtree below its
+// owner, so a detached subtree leaves `stats bytes`/`curr_items`/`tree_nodes` at once (see
+// Tree::Shard::unlink). A node with a sole child has no table: its subtree's figures are summed
+// down the chain of sole children to the first table or leaf (Tree::Shard::subtree, O(depth) like
+// propagating a change up), and a new table starts with the figures of the child that moves into
+// it.
 //
 // Entries are owned by their shard: linked in a parent's Kids (or the shard's roots), or in the
 // graveyard waiting to be freed. All fields are guarded by the shard's mutex.
@@ -260,7 +261,7 @@ static_assert(Entry::kCasAt + 7 == Entry::kValueSlotSize);
 
 // The children of one node (or a shard's top level): one allocation, see the top of this file.
 struct Kids {
-  static constexpr uint16_t kSmallKids = 16;
+  static constexpr uint8_t kSmallKids = 16;
 
   // An empty table for `owner` (nullptr for a shard's roots); `big` starts it as a hash set.
   static Kids* create(Entry* owner, bool big = false);
@@ -292,8 +293,16 @@ struct Kids {
   std::size_t allocated() const;
 
   Entry* owner;
-  uint64_t bytes = 0;  // logical bytes of every attached node below `owner`
   uint32_t items = 0;  // valued nodes below `owner`
+  uint32_t nodes = 0;  // nodes below `owner`, valued or not
+  // Logical bytes of every attached node below `owner`; 48 bits (256 TiB), stored in two parts
+  // so the header stays 24 bytes (a 10-child table then fits a 112-byte malloc chunk).
+  uint64_t bytes() const { return (uint64_t{bytes_high_} << 32) | bytes_low_; }
+  void set_bytes(uint64_t bytes) {
+    bytes_low_ = static_cast<uint32_t>(bytes);
+    bytes_high_ = static_cast<uint16_t>(bytes >> 32);
+  }
+  void add_bytes(int64_t delta) { set_bytes(bytes() + static_cast<uint64_t>(delta)); }
 
  private:
   Kids() = default;
@@ -303,8 +312,10 @@ struct Kids {
   // Index of the first slot whose name is >= name.
   uint16_t lower_bound(std::string_view name) const;
 
-  uint16_t count_ = 0;
-  uint16_t cap_ = 0;  // slots; 0 = a hash set (pointer in the first slot)
+  uint32_t bytes_low_ = 0;
+  uint16_t bytes_high_ = 0;
+  uint8_t count_ = 0;
+  uint8_t cap_ = 0;  // slots (at most kSmallKids); 0 = a hash set (pointer in the first slot)
 };
 
 static_assert(sizeof(Kids) == 24);

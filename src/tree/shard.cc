@@ -83,8 +83,9 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool valu
       // its subtree.
       kids = Kids::create(parent);
       const Totals below = subtree(sibling);
-      kids->bytes = sibling->footprint() + below.bytes;
+      kids->set_bytes(sibling->footprint() + below.bytes);
       kids->items = (sibling->has_value() ? 1 : 0) + below.items;
+      kids->nodes = 1 + below.nodes;
       kids = Kids::insert(kids, sibling);  // room for two: does not move
       parent->set_kids(kids);
       sibling->hang_in(kids);
@@ -99,7 +100,7 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool valu
   ++nodes_;
   ++depth_counts_[node->depth()];
   account(static_cast<int64_t>(node->allocated()));
-  propagate(node, static_cast<int64_t>(node->footprint()), 0);
+  propagate(node, static_cast<int64_t>(node->footprint()), 0, 1);
   return node;
 }
 
@@ -108,12 +109,14 @@ void Tree::Shard::relink(Kids* kids) {
   kids->for_each([kids](Entry* child) { child->hang_in(kids); });
 }
 
-void Tree::Shard::propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items) {
+void Tree::Shard::propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items,
+                            int64_t delta_nodes) {
   // Up to the roots; a sole child's parent has no table, so nothing to add there.
   while (node != nullptr && node->linked()) {
     if (Kids* kids = node->up_table()) {
-      kids->bytes += static_cast<uint64_t>(delta_bytes);
+      kids->add_bytes(delta_bytes);
       kids->items += static_cast<uint32_t>(delta_items);
+      kids->nodes += static_cast<uint32_t>(delta_nodes);
       node = kids->owner;
     } else {
       node = node->up_parent();
@@ -126,14 +129,16 @@ Tree::Shard::Totals Tree::Shard::subtree(const Entry* node) {
   Totals totals;
   while (true) {
     if (const Kids* kids = node->kids()) {
-      totals.bytes += kids->bytes;
+      totals.bytes += kids->bytes();
       totals.items += kids->items;
+      totals.nodes += kids->nodes;
       return totals;
     }
     node = node->sole_child();
     if (node == nullptr) return totals;
     totals.bytes += node->footprint();
     totals.items += node->has_value() ? 1 : 0;
+    ++totals.nodes;
   }
 }
 
@@ -349,7 +354,8 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
 void Tree::Shard::unlink(Entry* node) {
   const Totals below = subtree(node);
   propagate(node, -static_cast<int64_t>(node->footprint() + below.bytes),
-            -static_cast<int64_t>((node->has_value() ? 1 : 0) + below.items));
+            -static_cast<int64_t>((node->has_value() ? 1 : 0) + below.items),
+            -static_cast<int64_t>(1 + below.nodes));
   if (Entry* parent = node->up_parent()) {
     parent->clear_children();
     node->unhang();
@@ -463,12 +469,12 @@ void Tree::Shard::free_entry(Entry* node) {
 }
 
 void Tree::Shard::add_stats(TreeStats& stats) const {
-  stats.nodes += nodes_;
+  stats.nodes += roots_->nodes;
   stats.items += roots_->items;
-  stats.bytes += roots_->bytes;
+  stats.bytes += roots_->bytes();
   stats.allocated += allocated_;
   stats.total_items += total_items_;
-  stats.pending_free += graveyard_.size();
+  stats.pending_free += nodes_ - roots_->nodes;
   stats.reclaimed += reclaimed_;
   stats.expired_unfetched += expired_unfetched_;
   stats.evictions += evictions_;

@@ -96,12 +96,14 @@ class Tree::Shard {
   void relink(Kids* kids);
   // Adds `delta_bytes` / `delta_items` to every table from node's parent up to the roots
   // (the subtree figures that make a detach count out in O(depth)).
-  void propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items);
+  void propagate(const Entry* node, int64_t delta_bytes, int64_t delta_items,
+                 int64_t delta_nodes = 0);
   // The logical bytes and valued nodes below `node` (not counting itself): its table's figures,
   // found down a chain of sole children (O(depth)).
   struct Totals {
     uint64_t bytes = 0;
     uint32_t items = 0;
+    uint32_t nodes = 0;
   };
   static Totals subtree(const Entry* node);
   // Every change of allocated memory goes through here, so the shard and budget agree.

@@ -167,9 +167,11 @@ bool Tree::collect(std::size_t budget) {
 
 TreeStats Tree::stats() const {
   TreeStats stats;
+  const int64_t now = clock_.now();
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
+    shard.advance(now);  // what has expired is not counted, whether or not anyone touched it
     shard.add_stats(stats);
   }
   return stats;

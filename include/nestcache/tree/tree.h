@@ -77,8 +77,8 @@ struct TreeStats {
   // tables, detached nodes not yet freed): what the -m budget counts. >= bytes, mostly.
   uint64_t allocated = 0;
   uint64_t total_items = 0;   // values ever stored
-  uint64_t max_depth = 0;     // deepest live node (1 = top level)
-  uint64_t pending_free = 0;  // detached nodes not yet freed
+  uint64_t max_depth = 0;     // deepest node held (1 = top level; detached ones until freed)
+  uint64_t pending_free = 0;  // nodes of detached subtrees not yet freed
   uint64_t reclaimed = 0;     // nodes detached when their deadline passed (with subtrees)
   uint64_t expired_unfetched = 0;
   uint64_t evictions = 0;          // values dropped to stay within the budget
@@ -145,6 +145,7 @@ class Tree {
   // `budget` detached nodes per shard. Returns true if work remains.
   bool collect(std::size_t budget = 4096);
 
+  // The figures as of now: due flushes and expiries are applied first.
   TreeStats stats() const;
   uint64_t memory_limit() const { return memory_limit_.load(std::memory_order_relaxed); }
   // Changes the budget at run time (memcached's cache_memlimit; 0 = unlimited). Lowering it
