@@ -429,7 +429,7 @@ std::size_t Tree::Shard::expire_due(int64_t now) {
   return expired;
 }
 
-bool Tree::Shard::drain(std::size_t budget) {
+bool Tree::Shard::drain(std::size_t budget, Released& released) {
   while (budget > 0 && !graveyard_.empty()) {
     Entry* node = graveyard_.back();
     if (Entry* child = node->sole_child()) {
@@ -449,23 +449,30 @@ bool Tree::Shard::drain(std::size_t budget) {
       continue;
     }
     graveyard_.pop_back();
-    free_entry(node);
+    retire(node, released);
     --budget;
   }
   return !graveyard_.empty();
 }
 
-void Tree::Shard::free_entry(Entry* node) {
+void Tree::Shard::retire(Entry* node, Released& released) {
   if (node->exptime() != 0) deadlines_.erase({node->exptime(), node});
   --nodes_;
   --depth_counts_[node->depth()];
   if (node->has_value()) lru_unlink(node);  // counted out of curr_items when detached
   if (Kids* kids = node->kids()) {
     account(-static_cast<int64_t>(kids->allocated()));
-    Kids::destroy(kids);
+    released.tables_.push_back(kids);
   }
   account(-static_cast<int64_t>(node->allocated()));
-  Entry::destroy(node);
+  released.entries_.push_back(node);
+}
+
+void Tree::Shard::Released::free_all() {
+  for (Kids* kids : tables_) Kids::destroy(kids);
+  for (Entry* node : entries_) Entry::destroy(node);
+  tables_.clear();
+  entries_.clear();
 }
 
 void Tree::Shard::add_stats(TreeStats& stats) const {

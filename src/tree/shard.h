@@ -58,8 +58,31 @@ class Tree::Shard {
 
   // flush_all now.
   void clear();
-  // Frees up to `budget` detached nodes; returns true if the graveyard is not empty.
-  bool drain(std::size_t budget);
+  // Allocations drain() has unhooked from the shard (deadline index, LRU, counters, budget) and
+  // that nothing else can reach, for the caller to free after it has let go of the lock: freeing
+  // a large batch (and malloc's consolidation with it) then holds up no other client.
+  class Released {
+   public:
+    Released() = default;
+    Released(const Released&) = delete;
+    Released& operator=(const Released&) = delete;
+    ~Released() { free_all(); }
+    void free_all();
+
+   private:
+    friend class Shard;
+    std::vector<Entry*> entries_;
+    std::vector<Kids*> tables_;
+  };
+
+  // Takes up to `budget` detached nodes out of the shard into `released`; returns true if the
+  // graveyard is not empty.
+  bool drain(std::size_t budget, Released& released);
+  // The same, freeing them at once (under the caller's lock).
+  bool drain(std::size_t budget) {
+    Released now;
+    return drain(budget, now);
+  }
 
   void add_stats(TreeStats& stats) const;
 
@@ -85,7 +108,8 @@ class Tree::Shard {
   // drain() frees it.
   void unlink(Entry* node);
   void bury(Entry* node) { graveyard_.push_back(node); }
-  void free_entry(Entry* node);
+  // Unhooks a detached node from the shard; its memory goes to `released`.
+  void retire(Entry* node, Released& released);
   bool attached(const Entry* node) const;
   // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot,
   // and a value slot or not: see Entry::copy),

@@ -112,10 +112,11 @@ Status Tree::touch(const Path& path, int64_t new_exptime) {
 
 Status Tree::remove(const Path& path) {
   if (path.empty()) return Status::not_found;
+  Shard::Released released;  // freed on return, after the lock is let go
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
     shard.remove(node);
-    shard.drain(kInlineFree);
+    shard.drain(kInlineFree, released);
     return Status::deleted;
   });
 }
@@ -156,11 +157,15 @@ void Tree::flush(int64_t when) {
 bool Tree::collect(std::size_t budget) {
   const int64_t now = clock_.now();
   bool more = false;
+  Shard::Released released;
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard lock(shard.mu);
-    shard.advance(now);
-    more = shard.drain(budget) || more;
+    {
+      std::lock_guard lock(shard.mu);
+      shard.advance(now);
+      more = shard.drain(budget, released) || more;
+    }
+    released.free_all();  // outside the lock: a large batch of frees stalls no client
   }
   return more;
 }
