@@ -17,6 +17,17 @@ constexpr std::size_t kStepOutput = 256 * 1024;
 constexpr std::size_t kStepKeys = 64;
 constexpr std::size_t kStepNodes = 1024;
 
+// The space-separated tokens of a key written with runs of spaces ("getn a   b").
+KeyTokens tokens_of(std::string_view key) {
+  KeyTokens tokens;
+  for (std::size_t at = 0; at < key.size();) {
+    const std::size_t end = std::min(key.find(' ', at), key.size());
+    if (end > at) tokens.push_back(key.substr(at, end - at));
+    at = end + 1;
+  }
+  return tokens;
+}
+
 }  // namespace
 
 void Engine::get(const Command& command, Counters& counters, std::string& out, ReplyCursor& more) {
@@ -43,8 +54,7 @@ void Engine::get_step(const KeyTokens& keys, ReplyCursor& more, Counters& counte
   while (i < last && out.size() - mark < kStepOutput) {
     const std::string_view key = keys[i++];
     path.clear();
-    std::string_view detail;  // keys were checked by the parser
-    append_key(key, options_.key_separator, !options_.compat, options_.max_depth, path, detail);
+    split_key(key, options_.key_separator, path);
     auto visit = [&](const ValueView& value) {
       reply.value(key, value.flags, value.data,
                   with_cas ? std::optional<uint64_t>(value.cas) : std::nullopt);
@@ -69,8 +79,12 @@ void Engine::get_node(const Command& command, Counters& counters, std::string& o
   const bool with_cas = command.verb == Verb::getns;
   Composer reply(out);
   const bool hit = tree_.read(command.path, [&](const ValueView& value) {
-    reply.value(command.key_tokens, ' ', value.flags, value.data,
-                with_cas ? std::optional<uint64_t>(value.cas) : std::nullopt);
+    const std::optional<uint64_t> cas = with_cas ? std::optional(value.cas) : std::nullopt;
+    if (command.key.find("  ") == std::string_view::npos) {
+      reply.value(command.key, value.flags, value.data, cas);  // the key's bytes as they came
+    } else {
+      reply.value(tokens_of(command.key), ' ', value.flags, value.data, cas);
+    }
   });
   Counters::add(counters.cmd_get);
   Counters::add(hit ? counters.get_hits : counters.get_misses);

@@ -70,7 +70,7 @@ std::size_t take_noreply(const Tokens& tokens, std::size_t min_left, Command& co
   return n;
 }
 
-// Fills command.path and command.key_tokens from tokens[first, last).
+// Fills command.path and command.key from tokens[first, last).
 ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Command& command) {
   const bool validate = !line.options.compat;
   for (std::size_t i = first; i < last; ++i) {
@@ -80,7 +80,11 @@ ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Com
         error != ParseError::none) {
       return failure(error, line.size, detail);
     }
-    command.key_tokens.push_back(line.tokens[i]);
+  }
+  if (last > first) {
+    const char* begin = line.tokens[first].data();
+    const std::string_view end_token = line.tokens[last - 1];
+    command.key = std::string_view(begin, end_token.data() + end_token.size() - begin);
   }
   return outcome(ParseStatus::complete, line.size);
 }

@@ -4,6 +4,7 @@
 
 #include "nestcache/protocol/parser.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
@@ -148,7 +149,12 @@ inline Event snapshot(const ParseResult& result, const Command& command) {
   event.noreply = command.noreply;
   if (result.status == ParseStatus::complete || result.error == ParseError::too_large) {
     event.path = copy(command.path);
-    event.key_tokens = copy(command.key_tokens);
+    // command.key is the raw span of the key's tokens; compared here as its tokens.
+    for (std::size_t at = 0; at < command.key.size();) {
+      const std::size_t end = std::min(command.key.find(' ', at), command.key.size());
+      if (end > at) event.key_tokens.emplace_back(command.key.substr(at, end - at));
+      at = end + 1;
+    }
   }
   if (result.status != ParseStatus::complete) return event;
   event.keys = copy(command.keys);

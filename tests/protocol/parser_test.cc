@@ -634,5 +634,20 @@ TEST_P(ParserSweep, ErrorsKeepThePipelineInStep) {
                           complete(version, Verb::version)));
 }
 
+// A single-key command's key is the span of its tokens in the request, so a reply can echo it
+// without re-joining (getn); runs of spaces stay in it, and the engine collapses them.
+TEST(ParserKeyTest, KeyIsTheRawSpanOfThePathTokens) {
+  const ParseOptions options;
+  Parser parser(options);
+  Command command;
+  const std::string_view line = "getn  users 42   name \r\n";
+  ASSERT_EQ(parser.parse(line, command).status, ParseStatus::complete);
+  EXPECT_EQ(command.key, "users 42   name");
+  EXPECT_EQ(command.key.data(), line.data() + 6);
+  EXPECT_EQ(command.path.size(), 3u);
+  ASSERT_EQ(parser.parse("getch\r\n", command).status, ParseStatus::complete);
+  EXPECT_EQ(command.key, "");
+}
+
 }  // namespace
 }  // namespace nestcache

@@ -49,12 +49,12 @@ using KeyTokens = absl::InlinedVector<std::string_view, 8>;
 struct Command {
   Verb verb = Verb::get;
   bool noreply = false;
-  // Single-key commands: the node's segments (after --key-separator splitting) and the key
-  // tokens as written.
+  // Single-key commands: the node's segments (after --key-separator splitting), and the key as
+  // written, from its first token to its last (replies echo it with one space between tokens).
   Path path;
-  KeyTokens key_tokens;
-  // get/gets/gat/gats: one raw token per key; each names a top-level node (or, with
-  // --key-separator, a path).
+  std::string_view key;
+  // get/gets/gat/gats: one raw token per key, each already checked against the key rules (see
+  // split_key); each names a top-level node (or, with --key-separator, a path).
   KeyTokens keys;
   uint32_t flags = 0;
   int64_t exptime = 0;  // as sent: relative, absolute or negative (memcached's rules)
@@ -69,7 +69,7 @@ struct Command {
     verb = Verb::get;
     noreply = has_delay = false;
     path.clear();
-    key_tokens.clear();
+    key = {};
     keys.clear();
     flags = 0;
     exptime = 0;

@@ -15,4 +15,8 @@ namespace nestcache {
 ParseError append_key(std::string_view token, char separator, bool validate, std::size_t max_depth,
                       Path& path, std::string_view& detail);
 
+// Appends the segments of a key token that append_key has already accepted (a multi-get's keys,
+// checked by the parser): the split alone, without the checks.
+void split_key(std::string_view token, char separator, Path& path);
+
 }  // namespace nestcache
