@@ -28,19 +28,19 @@ constexpr std::size_t kMinLine = 256;
 constexpr std::size_t kMaxLine = 1024 * 1024;
 
 // memcached's cutoff is 2048 bytes: enough for any of its commands. A nested-mode line holds a
-// path of up to max_depth segments of 250 bytes plus a verb and five numbers.
-std::size_t default_max_line(bool compat, std::size_t max_depth) {
+// path of up to max_depth segments of max_segment bytes plus a verb and five numbers.
+std::size_t default_max_line(bool compat, std::size_t max_depth, std::size_t max_segment) {
   constexpr std::size_t kMemcachedLine = 2048;
   constexpr std::size_t kVerbAndNumbers = 128;
   if (compat) return kMemcachedLine;
-  return std::max(kMemcachedLine, max_depth * (kMaxSegmentLength + 1) + kVerbAndNumbers);
+  return std::max(kMemcachedLine, max_depth * (max_segment + 1) + kVerbAndNumbers);
 }
 
 struct Raw {
   std::string listen, max_item_size, key_separator, extended, config, max_get_line;
   // Signed: an unsigned conversion would turn "-1" into a huge value instead of refusing it.
   long long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
-            max_depth = 0, max_line = 0;
+            max_depth = 0, max_line = 0, max_segment = 0;
 };
 
 po::options_description describe(Raw& raw, const Options& defaults) {
@@ -71,6 +71,8 @@ po::options_description describe(Raw& raw, const Options& defaults) {
     ("strict-parents", po::bool_switch(), "refuse to store below a missing parent")
     ("max-depth", po::value(&raw.max_depth)->default_value(defaults.max_depth),
      "maximum number of segments in a path")
+    ("max-segment-length", po::value(&raw.max_segment)->default_value(defaults.max_segment),
+     "bytes per path segment (and per key in --compat), 1..250 (memcached's 250)")
     ("max-line-length", po::value(&raw.max_line),
      "bytes of a request line without a newline before the connection is closed (default "
      "2048 with --compat, as memcached; else room for a --max-depth path of 250-byte "
@@ -227,9 +229,13 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     options.memory_limit_mb = static_cast<std::size_t>(raw.memory_limit);
     options.max_item_size = *item_size;
     options.max_depth = static_cast<std::size_t>(raw.max_depth);
+    require(raw.max_segment >= 1 && raw.max_segment <= static_cast<long long>(kMaxSegmentLength),
+            "--max-segment-length must be 1.." + std::to_string(kMaxSegmentLength));
+    options.max_segment = static_cast<std::size_t>(raw.max_segment);
     options.compat = vm["compat"].as<bool>();
     options.max_line = raw.max_line != 0 ? static_cast<std::size_t>(raw.max_line)
-                                         : default_max_line(options.compat, options.max_depth);
+                                         : default_max_line(options.compat, options.max_depth,
+                                                            options.max_segment);
     require(
         raw.max_line >= 0 && options.max_line >= kMinLine && options.max_line <= kMaxLine,
         "--max-line-length must be " + std::to_string(kMinLine) + ".." + std::to_string(kMaxLine));

@@ -152,6 +152,7 @@ void Engine::stats(const Command& command, std::string& out) {
     reply.stat("key_separator", separator);
     reply.stat("strict_parents", options_.strict_parents ? "yes" : "no");
     reply.stat("max_depth", options_.max_depth);
+    reply.stat("max_segment_length", options_.max_segment);
     reply.stat("max_line_length", options_.max_line);
     reply.stat("max_get_line_length", options_.max_get_line);
   } else if (group == "reset") {

@@ -13,6 +13,18 @@ TreeOptions tree_options(const Options& options) {
                      uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions};
 }
 
+ParseOptions parser_options(const Options& options) {
+  ParseOptions parse;
+  parse.compat = options.compat;
+  parse.separator = options.key_separator;
+  parse.max_depth = options.max_depth;
+  parse.max_segment = options.max_segment;
+  parse.max_item_size = options.max_item_size;
+  parse.max_line = options.max_line;
+  parse.max_get_line = options.max_get_line;
+  return parse;
+}
+
 Engine::Engine(Tree& tree, const Clock& clock, StatsRegistry& stats, const Options& options)
     : tree_(tree),
       clock_(clock),

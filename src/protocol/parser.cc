@@ -70,13 +70,16 @@ std::size_t take_noreply(const Tokens& tokens, std::size_t min_left, Command& co
   return n;
 }
 
+KeyRules key_rules(const ParseOptions& options) {
+  return KeyRules{options.separator, !options.compat, options.max_depth, options.max_segment};
+}
+
 // Fills command.path and command.key from tokens[first, last).
 ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Command& command) {
-  const bool validate = !line.options.compat;
+  const KeyRules rules = key_rules(line.options);
   for (std::size_t i = first; i < last; ++i) {
     std::string_view detail;
-    if (auto error = append_key(line.tokens[i], line.options.separator, validate,
-                                line.options.max_depth, command.path, detail);
+    if (auto error = append_key(line.tokens[i], rules, command.path, detail);
         error != ParseError::none) {
       return failure(error, line.size, detail);
     }
@@ -92,11 +95,11 @@ ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Com
 // Checks each key of a multi-key command and keeps its token for the engine.
 ParseResult take_keys(const Line& line, std::size_t first, Command& command) {
   Path scratch;
+  const KeyRules rules = key_rules(line.options);
   for (std::size_t i = first; i < line.tokens.size(); ++i) {
     std::string_view detail;
     scratch.clear();
-    if (auto error = append_key(line.tokens[i], line.options.separator, !line.options.compat,
-                                line.options.max_depth, scratch, detail);
+    if (auto error = append_key(line.tokens[i], rules, scratch, detail);
         error != ParseError::none) {
       return failure(error, line.size, detail);
     }

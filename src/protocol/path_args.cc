@@ -3,9 +3,9 @@
 namespace nestcache {
 namespace {
 
-ParseError append_segment(std::string_view segment, bool validate, std::size_t max_depth,
-                          Path& path, std::string_view& detail) {
-  switch (check_segment(segment)) {
+ParseError append_segment(std::string_view segment, const KeyRules& rules, Path& path,
+                          std::string_view& detail) {
+  switch (check_segment(segment, rules.max_segment)) {
     case SegmentError::none:
       break;
     case SegmentError::too_long:
@@ -14,13 +14,13 @@ ParseError append_segment(std::string_view segment, bool validate, std::size_t m
       detail = "empty path segment";
       return ParseError::bad_path;
     case SegmentError::bad_char:
-      if (validate) {
+      if (rules.validate) {
         detail = "control character in key";
         return ParseError::bad_path;
       }
       break;
   }
-  if (path.size() >= max_depth) {
+  if (path.size() >= rules.max_depth) {
     detail = "path too deep";
     return ParseError::bad_path;
   }
@@ -30,14 +30,13 @@ ParseError append_segment(std::string_view segment, bool validate, std::size_t m
 
 }  // namespace
 
-ParseError append_key(std::string_view token, char separator, bool validate, std::size_t max_depth,
-                      Path& path, std::string_view& detail) {
-  if (separator == '\0') return append_segment(token, validate, max_depth, path, detail);
+ParseError append_key(std::string_view token, const KeyRules& rules, Path& path,
+                      std::string_view& detail) {
+  if (rules.separator == '\0') return append_segment(token, rules, path, detail);
   for (;;) {
-    const std::size_t at = token.find(separator);
+    const std::size_t at = token.find(rules.separator);
     const std::string_view segment = token.substr(0, at);
-    if (auto error = append_segment(segment, validate, max_depth, path, detail);
-        error != ParseError::none) {
+    if (auto error = append_segment(segment, rules, path, detail); error != ParseError::none) {
       return error;
     }
     if (at == std::string_view::npos) return ParseError::none;

@@ -33,12 +33,7 @@ class Server::Impl {
         acceptor_(pool_.at(0)),
         accept_pause_(pool_.at(0)),
         signals_(pool_.at(0), SIGINT, SIGTERM) {
-    parse_.compat = options.compat;
-    parse_.separator = options.key_separator;
-    parse_.max_depth = options.max_depth;
-    parse_.max_item_size = options.max_item_size;
-    parse_.max_line = options.max_line;
-    parse_.max_get_line = options.max_get_line;
+    parse_ = parser_options(options);
     for (std::size_t i = 0; i < pool_.size(); ++i) counters_.push_back(&stats_.make_counters());
 
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);

@@ -254,6 +254,15 @@ TEST(OptionsTest, LineLengthDefaultsFollowTheMode) {
   EXPECT_EQ(ok({}).max_get_line, 4u * 1024 * 1024);
 }
 
+TEST(OptionsTest, SegmentLength) {
+  EXPECT_EQ(ok({}).max_segment, 250u);
+  EXPECT_EQ(ok({"--max-segment-length", "16"}).max_segment, 16u);
+  // The nested-mode line cutoff follows it.
+  EXPECT_EQ(ok({"--max-segment-length", "100", "--max-depth", "64"}).max_line, 64u * 101 + 128);
+  EXPECT_THAT(usage_error({"--max-segment-length", "0"}), HasSubstr("--max-segment-length"));
+  EXPECT_THAT(usage_error({"--max-segment-length", "251"}), HasSubstr("--max-segment-length"));
+}
+
 TEST(OptionsTest, LineLengthOptions) {
   EXPECT_EQ(ok({"--max-line-length", "4096"}).max_line, 4096u);
   EXPECT_EQ(ok({"--compat", "--max-line-length", "300"}).max_line, 300u);

@@ -26,15 +26,6 @@ using ::testing::StartsWith;
 
 constexpr int64_t kStart = 1'700'000'000;
 
-ParseOptions parse_options_of(const Options& options) {
-  ParseOptions parse;
-  parse.compat = options.compat;
-  parse.separator = options.key_separator;
-  parse.max_depth = options.max_depth;
-  parse.max_item_size = options.max_item_size;
-  return parse;
-}
-
 // One engine with its tree, a manual clock and one connection's parser and counters.
 class Harness {
  public:
@@ -43,7 +34,7 @@ class Harness {
         clock_(kStart),
         tree_(clock_, tree_options(options_)),
         counters_(registry_.make_counters()),
-        parse_(parse_options_of(options_)),
+        parse_(parser_options(options_)),
         parser_(parse_),
         engine_(tree_, clock_, registry_, options_) {}
 
@@ -708,6 +699,24 @@ TEST(EngineAdminTest, CacheMemlimitBounds) {
   EXPECT_EQ(h.run("cache_memlimit 4294967296\r\n"), "ERROR\r\n");  // nested: no 32-bit wrap
   EXPECT_EQ(h.run("cache_memlimit\r\n"), "ERROR\r\n");
   EXPECT_EQ(h.stats()["limit_maxbytes"], std::to_string(64u << 20));
+}
+
+// --max-segment-length lowers memcached's 250-byte key rule, with memcached's error for a key
+// that is too long, in both modes.
+TEST(EngineLimitsTest, MaxSegmentLength) {
+  Options options;
+  options.max_segment = 8;
+  Harness nested(options);
+  EXPECT_EQ(nested.run("set users 12345678 0 0 1\r\nx\r\n"), "STORED\r\n");
+  // As memcached does for a 251-byte key, the data block is not swallowed: "x" is a command.
+  EXPECT_EQ(nested.run("set users 123456789 0 0 1\r\nx\r\n"),
+            "CLIENT_ERROR bad command line format\r\nERROR\r\n");
+  EXPECT_EQ(nested.run("get 123456789\r\n"), "CLIENT_ERROR bad command line format\r\n");
+  EXPECT_EQ(nested.stats("settings")["max_segment_length"], "8");
+  options.compat = true;
+  Harness compat(options);
+  EXPECT_EQ(compat.run("set 12345678 0 0 1\r\nx\r\n"), "STORED\r\n");
+  EXPECT_EQ(compat.run("delete 123456789\r\n"), "CLIENT_ERROR bad command line format\r\n");
 }
 
 TEST(EngineStatsTest, Settings) {

@@ -8,7 +8,7 @@
 
 namespace nestcache {
 
-// memcached's key length limit, applied to every segment.
+// memcached's key length limit, applied to every segment (--max-segment-length may lower it).
 inline constexpr std::size_t kMaxSegmentLength = 250;
 inline constexpr std::size_t kDefaultMaxDepth = 32;
 // Hard ceiling for --max-depth: node depth is stored in a byte.
@@ -20,8 +20,8 @@ using Path = absl::InlinedVector<std::string_view, 8>;
 
 enum class SegmentError { none, empty, too_long, bad_char };
 
-// Checks one segment against the key rules of nested mode: 1..250 bytes, no whitespace, no
-// control characters.
-SegmentError check_segment(std::string_view segment);
+// Checks one segment against the key rules of nested mode: 1..max_length bytes, no whitespace,
+// no control characters.
+SegmentError check_segment(std::string_view segment, std::size_t max_length = kMaxSegmentLength);
 
 }  // namespace nestcache

@@ -24,10 +24,11 @@ struct Options {
   bool disable_evictions = false;           // -M
   std::size_t max_item_size = 1024 * 1024;  // -I
   // protocol
-  bool compat = false;          // --compat
-  char key_separator = '\0';    // --key-separator
-  bool strict_parents = false;  // --strict-parents
-  std::size_t max_depth = 32;   // --max-depth
+  bool compat = false;            // --compat
+  char key_separator = '\0';      // --key-separator
+  bool strict_parents = false;    // --strict-parents
+  std::size_t max_depth = 32;     // --max-depth
+  std::size_t max_segment = 250;  // --max-segment-length (memcached's key length, 1..250)
   // A request line with no newline past this many bytes closes the connection. 0 until
   // parse_options resolves it: memcached's 2048 with --compat; in nested mode room for the
   // longest valid line (a --max-depth path of 250-byte segments), so a long path is served

@@ -26,6 +26,8 @@ enum class Outcome : uint8_t { keep_open, close };
 
 // The tree settings the daemon's options ask for (-m, -M, --strict-parents, --max-depth).
 TreeOptions tree_options(const Options& options);
+// The parser settings they ask for (--compat, --key-separator, the key, item and line limits).
+ParseOptions parser_options(const Options& options);
 
 class Engine {
  public:

@@ -17,9 +17,10 @@ struct ParseOptions {
   bool compat = false;    // one key token per single-key command, memcached's forms and numbers
   char separator = '\0';  // --key-separator; '\0' = off
   std::size_t max_depth = kDefaultMaxDepth;
-  std::size_t max_item_size = 1024 * 1024;     // -I
-  std::size_t max_line = 2048;                 // memcached's no-newline cutoff (get/gets excepted)
-  std::size_t max_get_line = 4 * 1024 * 1024;  // bound on one multi-get line
+  std::size_t max_segment = kMaxSegmentLength;  // --max-segment-length
+  std::size_t max_item_size = 1024 * 1024;      // -I
+  std::size_t max_line = 2048;                  // memcached's no-newline cutoff (get/gets excepted)
+  std::size_t max_get_line = 4 * 1024 * 1024;   // bound on one multi-get line
 };
 
 enum class ParseStatus : uint8_t {
