@@ -21,13 +21,13 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_process import Server, free_port  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -38,59 +38,12 @@ LOAD_SCENARIOS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
 def cpu_seconds(pid):
     """utime + stime of the whole process (all threads), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-class Server:
-    def __init__(self, name, argv, port, env=None):
-        self.name, self.port = name, port
-        # A file, not a pipe: a server that logs a lot must never block on a full pipe.
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
-        try:
-            wait_for_port(port, self.proc)
-        except BaseException:
-            self.stop()
-            raise
-
-    def check_alive(self):
-        if self.proc.poll() is not None:
-            self.log.seek(0)
-            err = self.log.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.name} died (exit {self.proc.returncode}): {err}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class Bench:

@@ -21,32 +21,15 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_process import Server, free_port  # noqa: E402
 
 TENANTS = 100
 FIELDS = 10
 BATCH = 2000  # set commands per sendall
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def vm_rss_kb(pid):
@@ -114,29 +97,8 @@ def load(port, scenario, count, value_size):
     return stats
 
 
-class Server:
-    def __init__(self, command, port):
-        self.port = port
-        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, self.proc)
-        except Exception:
-            self.stop()
-            raise
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 def measure(command, port, scenario, count, value_size, settle):
-    server = Server(command, port)
+    server = Server(command[0], command, port)
     try:
         stats = load(port, scenario, count, value_size)
         time.sleep(settle)

@@ -1,0 +1,60 @@
+"""A server under test as a child process: started on a free loopback port, stopped with SIGTERM.
+
+Shared by compare.py (throughput) and rss_compare.py (memory). Standard library only.
+"""
+
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class Server:
+    """`argv` running until stop(), once 127.0.0.1:`port` accepts connections."""
+
+    def __init__(self, name, argv, port, env=None):
+        self.name, self.port = name, port
+        # A file, not a pipe: a server that logs a lot must never block on a full pipe.
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        try:
+            wait_for_port(port, self.proc)
+        except BaseException:
+            self.stop()
+            raise
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            self.log.seek(0)
+            err = self.log.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{self.name} died (exit {self.proc.returncode}): {err}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
