@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness.h"
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
@@ -17,18 +18,9 @@ namespace {
 using ::testing::EndsWith;
 using ::testing::StartsWith;
 
-constexpr int64_t kStart = 1'700'000'000;
-
 class DumpTest : public ::testing::Test {
  protected:
-  explicit DumpTest(char separator = '\0')
-      : options_(with_separator(separator)),
-        clock_(kStart),
-        tree_(clock_),
-        counters_(registry_.make_counters()),
-        parse_{.separator = separator},
-        parser_(parse_),
-        engine_(tree_, clock_, registry_, options_) {}
+  explicit DumpTest(char separator = '\0') : h_(with_separator(separator)) {}
 
   static Options with_separator(char separator) {
     Options options;
@@ -36,29 +28,9 @@ class DumpTest : public ::testing::Test {
     return options;
   }
 
-  std::string run(std::string_view request) {
-    std::string out;
-    while (!request.empty()) {
-      Command command;
-      const ParseResult result = parser_.parse(request, command);
-      if (result.status == ParseStatus::complete) {
-        engine_.execute(command, counters_, out);
-      } else {
-        engine_.reject(result, command, counters_, out);
-      }
-      request.remove_prefix(result.consumed);
-    }
-    return out;
-  }
+  std::string run(std::string_view request) { return h_.run(request); }
 
-  Options options_;
-  ManualClock clock_;
-  Tree tree_;
-  StatsRegistry registry_;
-  Counters& counters_;
-  ParseOptions parse_;
-  Parser parser_;
-  Engine engine_;
+  Harness h_;
 };
 
 class SeparatorDumpTest : public DumpTest {

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness.h"
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
@@ -21,31 +22,19 @@ using ::testing::Not;
 
 class LongReplyTest : public ::testing::Test {
  protected:
-  LongReplyTest()
-      : tree_(clock_),
-        counters_(registry_.make_counters()),
-        parser_(parse_),
-        engine_(tree_, clock_, registry_, options_) {}
-
   // The reply to one complete request, as the parts a connection would take between writes.
   std::vector<std::string> parts(std::string_view request) {
     Command command;
-    const ParseResult result = parser_.parse(request, command);
+    const ParseResult result = h_.parser().parse(request, command);
     EXPECT_EQ(result.status, ParseStatus::complete);
     std::vector<std::string> got(1);
     ReplyCursor more;
-    engine_.execute(command, counters_, got.back(), more);
-    while (more.pending()) engine_.resume(more, counters_, got.emplace_back());
+    h_.engine().execute(command, h_.counters(), got.back(), more);
+    while (more.pending()) h_.engine().resume(more, h_.counters(), got.emplace_back());
     return got;
   }
 
-  std::string whole(std::string_view request) {
-    Command command;
-    parser_.parse(request, command);
-    std::string out;
-    engine_.execute(command, counters_, out);
-    return out;
-  }
+  std::string whole(std::string_view request) { return h_.run(request); }
 
   void put(std::string_view key_line, std::size_t size) {
     const std::string data(size, 'v');
@@ -69,14 +58,7 @@ class LongReplyTest : public ::testing::Test {
     EXPECT_THAT(got.back(), EndsWith("END\r\n"));
   }
 
-  Options options_;
-  ManualClock clock_;
-  Tree tree_;
-  StatsRegistry registry_;
-  Counters& counters_;
-  ParseOptions parse_;
-  Parser parser_;
-  Engine engine_;
+  Harness h_;
 };
 
 TEST_F(LongReplyTest, ShortRepliesComeInOneStep) {

@@ -12,6 +12,7 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
+#include "paths.h"
 
 namespace nestcache {
 namespace {
@@ -19,15 +20,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Optional;
-
-std::string joined(const Path& path) {
-  std::string text;
-  for (std::string_view segment : path) {
-    if (!text.empty()) text.push_back(' ');
-    text.append(segment);
-  }
-  return text;
-}
 
 class ExpiryTest : public ::testing::Test {
  protected:

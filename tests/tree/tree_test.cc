@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "nestcache/common/clock.h"
+#include "paths.h"
 
 namespace nestcache {
 namespace {
@@ -33,15 +34,6 @@ struct Got {
 
 // One walk step: the full path joined by ' ', and the data.
 using Visited = std::pair<std::string, std::string>;
-
-std::string joined(const Path& path) {
-  std::string text;
-  for (std::string_view segment : path) {
-    if (!text.empty()) text.push_back(' ');
-    text.append(segment);
-  }
-  return text;
-}
 
 class TreeTest : public ::testing::Test {
  protected:

@@ -9,21 +9,13 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
+#include "paths.h"
 
 namespace nestcache {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::string joined(const Path& path) {
-  std::string text;
-  for (std::string_view segment : path) {
-    if (!text.empty()) text.push_back(' ');
-    text.append(segment);
-  }
-  return text;
-}
 
 // A fake reply sink: records the full paths of the values it is given, and asks the walk to
 // stop after every `stop_every` of them (0 = never).
