@@ -7,6 +7,7 @@
 
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/composer.h"
+#include "stats_args.h"
 
 namespace nestcache {
 namespace {
@@ -16,14 +17,6 @@ std::string seconds_text(const timeval& tv) {
   std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
                 static_cast<long>(tv.tv_usec));
   return buf;
-}
-
-std::string_view next_token(std::string_view& text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  const std::size_t end = std::min(text.find(' '), text.size());
-  const std::string_view token = text.substr(0, end);
-  text.remove_prefix(end);
-  return token;
 }
 
 constexpr std::string_view kHelp[] = {

@@ -7,6 +7,7 @@
 #include "nestcache/common/numbers.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/composer.h"
+#include "stats_args.h"
 
 namespace nestcache {
 namespace {
@@ -18,14 +19,6 @@ constexpr uint32_t kSlabClassIds = 64;
 // memcached checks `bytes so far + line + 6 > 2 MiB` (END\r\n and a NUL).
 constexpr std::size_t kDumpRoom = 2 * 1024 * 1024 - 6;
 constexpr std::size_t kDumpStepNodes = 1024;
-
-std::string_view next_token(std::string_view& text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  const std::size_t end = std::min(text.find(' '), text.size());
-  const std::string_view token = text.substr(0, end);
-  text.remove_prefix(end);
-  return token;
-}
 
 }  // namespace
 
