@@ -23,6 +23,11 @@ from nestcached import Daemon  # noqa: E402
 MB = 1 << 20
 BUDGET_MB = 64
 RSS_LIMIT_KB = (BUDGET_MB + BUDGET_MB // 4 + 16) * 1024
+# Under a sanitizer (scripts/test sets NESTCACHE_SANITIZER) RSS measures the sanitizer's
+# allocator: ASan keeps up to 256 MB of freed memory in quarantine, plus redzones and shadow
+# memory. There only the budget's own figures are checked; the RSS bound is checked in the plain
+# build (scripts/test step 1).
+CHECK_RSS = not os.environ.get("NESTCACHE_SANITIZER")
 TOTAL = 256 * MB
 BATCH = 500  # commands per sendall
 # Sizes from tiny to the default item limit's neighbourhood, most of them small, as in a cache.
@@ -94,7 +99,8 @@ class MemoryBudgetTest(unittest.TestCase):
                     figures = stats(sock)
                     checkpoints += 1
                     self.assertLessEqual(int(figures["bytes"]), int(figures["limit_maxbytes"]))
-                    self.assertLessEqual(rss, RSS_LIMIT_KB, f"after {written / MB:.0f} MB")
+                    if CHECK_RSS:
+                        self.assertLessEqual(rss, RSS_LIMIT_KB, f"after {written / MB:.0f} MB")
             sock.sendall(b"version\r\n")
             self.assertTrue(read_until(sock, b"\r\n").startswith(b"VERSION"))
             figures = stats(sock)
@@ -107,7 +113,8 @@ class MemoryBudgetTest(unittest.TestCase):
             self.assertGreater(checkpoints, 5)
             self.assertGreater(int(figures["evictions"]), 0)
             self.assertLessEqual(int(figures["bytes"]), int(figures["limit_maxbytes"]))
-            self.assertLessEqual(rss, RSS_LIMIT_KB)
+            if CHECK_RSS:
+                self.assertLessEqual(rss, RSS_LIMIT_KB)
             sock.close()
 
 
