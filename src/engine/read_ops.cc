@@ -127,7 +127,7 @@ void Engine::get_tree_step(ReplyCursor& more, Counters& counters, std::string& o
   reply.reply(Reply::end);
   more.kind_ = ReplyCursor::Kind::none;
   std::vector<std::string>().swap(more.root_);
-  WalkCursor().swap(more.position_);
+  more.position_ = WalkCursor();
 }
 
 }  // namespace nestcache

@@ -119,6 +119,10 @@ void Connection::process() {
   while (!closing_ && out_.size() < kMaxBatchOutput) {
     if (more_.pending()) {
       engine_.resume(more_, counters_, out_);
+      // Each part of a long reply is written before the next is made: the write's completion
+      // comes back through the io_context, so the other connections of this thread get a turn
+      // between parts (a gettree of a million nodes does not hold them up).
+      if (!out_.empty()) break;
       continue;
     }
     const std::string_view input(in_.data() + begin_, end_ - begin_);

@@ -39,34 +39,75 @@ void walk_node(Entry* node, Path& full, int64_t now,
   }
 }
 
+// The live children of `parent` named after `after` (all of them when it is null), at most
+// `limit`, in name order. A bounded max-heap keeps the `limit` smallest names seen, so a step
+// resumed in a node with a million children scans them once and holds `limit` pointers, never
+// a copy of the whole table.
+std::vector<Entry*> next_children(const Entry& node, const std::string* after, std::size_t limit,
+                                  int64_t now) {
+  auto by_name = [](const Entry* a, const Entry* b) { return a->name() < b->name(); };
+  std::vector<Entry*> next;
+  node.for_each_child([&](Entry* child) {
+    if (child->expired(now) || (after != nullptr && child->name() <= *after)) return;
+    if (next.size() < limit) {
+      next.push_back(child);
+      std::push_heap(next.begin(), next.end(), by_name);
+    } else if (limit > 0 && by_name(child, next.front())) {
+      std::pop_heap(next.begin(), next.end(), by_name);
+      next.back() = child;
+      std::push_heap(next.begin(), next.end(), by_name);
+    }
+  });
+  std::sort_heap(next.begin(), next.end(), by_name);
+  return next;
+}
+
+// A node with more children than this is "wide": a resumed walk reads its next kReadAhead child
+// names ahead into the cursor instead of scanning all children at every step. A wide node of n
+// children is then scanned about n / kReadAhead times in a whole walk, not n / budget times, and
+// the names held stay under about a megabyte per wide level.
+constexpr std::size_t kWide = 1024;
+constexpr std::size_t kReadAhead = 16384;
+
 // One bounded step of a resumable walk (Tree::walk_step): what is left of its node budget,
 // and where it stopped.
 struct Step {
   std::size_t budget;
   int64_t now;
   absl::FunctionRef<bool(const Path&, const ValueView&)> visit;
-  WalkCursor stop;  // set when the step ends before the walk does
+  WalkCursor& cursor;             // for the names read ahead
+  std::vector<std::string> stop;  // set when the step ends before the walk does
 };
 
-// The live children of `parent` named after `after` (all of them when it is null), at most
-// `limit`, in name order. Only the first `limit` are sorted: a step resumed in a node with many
-// children costs a scan of them, not a sort.
-std::vector<Entry*> next_children(const Entry& node, const std::string* after, std::size_t limit,
-                                  int64_t now) {
-  std::vector<Entry*> next;
-  node.for_each_child([&](Entry* child) {
-    if (!child->expired(now) && (after == nullptr || child->name() > *after)) {
-      next.push_back(child);
-    }
-  });
-  auto by_name = [](const Entry* a, const Entry* b) { return a->name() < b->name(); };
-  if (next.size() > limit) {
-    std::nth_element(next.begin(), next.begin() + static_cast<std::ptrdiff_t>(limit), next.end(),
-                     by_name);
-    next.resize(limit);
+bool same_path(const std::vector<std::string>& owned, const Path& path) {
+  return owned.size() == path.size() && std::equal(path.begin(), path.end(), owned.begin());
+}
+
+// The read-ahead names of the wide node at `full`, positioned after `after` (all when null);
+// rescans the node's children when the names held are for another node or have run out.
+WalkCursor::Ahead& names_ahead(const Entry& node, const std::string* after, const Path& full,
+                               Step& step) {
+  std::vector<WalkCursor::Ahead>& slots = step.cursor.ahead;
+  if (slots.size() <= full.size()) slots.resize(full.size() + 1);
+  WalkCursor::Ahead& ahead = slots[full.size()];
+  if (!same_path(ahead.owner, full)) {
+    ahead = WalkCursor::Ahead{std::vector<std::string>(full.begin(), full.end()), {}, 0, false};
   }
-  std::sort(next.begin(), next.end(), by_name);
-  return next;
+  while (after != nullptr && ahead.next < ahead.names.size() && ahead.names[ahead.next] <= *after) {
+    ++ahead.next;
+  }
+  if (ahead.next == ahead.names.size() && !ahead.complete) {
+    // The next names after the last one known (or after `after`): one scan of the children.
+    std::string last = ahead.names.empty() ? std::string() : ahead.names.back();
+    const std::string* start = ahead.names.empty() ? after : &last;
+    if (after != nullptr && start != nullptr && *after > *start) start = after;
+    const std::vector<Entry*> next = next_children(node, start, kReadAhead, step.now);
+    ahead.names.clear();
+    ahead.next = 0;
+    ahead.complete = next.size() < kReadAhead;
+    for (const Entry* child : next) ahead.names.emplace_back(child->name());
+  }
+  return ahead;
 }
 
 // Looks at one node (its value, if any); false when the step ends here.
@@ -84,9 +125,29 @@ bool look(Entry* node, const Path& full, Step& step) {
 
 bool step_subtree(Entry* node, Path& full, Step& step);
 
+// The children of a wide node named after `after`, from the names read ahead: a name whose node
+// has gone since is skipped, and one added in a range already read is not seen (walk_step).
+bool step_wide_children(Entry* node, const std::string* after, Path& full, Step& step) {
+  for (;;) {
+    WalkCursor::Ahead& ahead = names_ahead(*node, after, full, step);
+    if (ahead.next == ahead.names.size()) return true;  // complete: no more children
+    // A copy: walking the child's subtree may read ahead deeper, which can move this slot.
+    const std::string name = ahead.names[ahead.next++];
+    Entry* child = node->find_child(name);
+    if (child == nullptr || child->expired(step.now)) continue;
+    full.push_back(child->name());
+    const bool more = step_subtree(child, full, step);
+    full.pop_back();
+    if (!more) return false;
+  }
+}
+
 // The children of `node` named after `after` (all when null), each with its subtree.
 bool step_children(Entry* node, const std::string* after, Path& full, Step& step) {
   if (!node->has_children()) return true;
+  if (const Kids* kids = node->kids(); kids != nullptr && kids->size() > kWide) {
+    return step_wide_children(node, after, full, step);
+  }
   // Each child costs at least one unit of budget, so the first `budget` of them are enough.
   for (Entry* child : next_children(*node, after, step.budget, step.now)) {
     full.push_back(child->name());
@@ -105,7 +166,8 @@ bool step_subtree(Entry* node, Path& full, Step& step) {
 // What comes after cursor[at...] in the subtree of `node` (whose path is cursor[0, at)): the
 // part of the subtree of the child on the cursor's way (if it still exists), then the later
 // children. `node` itself comes before the cursor.
-bool step_after(Entry* node, const WalkCursor& cursor, std::size_t at, Path& full, Step& step) {
+bool step_after(Entry* node, const std::vector<std::string>& cursor, std::size_t at, Path& full,
+                Step& step) {
   if (at == cursor.size()) return step_children(node, nullptr, full, step);
   const std::string& name = cursor[at];
   if (node->has_children()) {
@@ -192,17 +254,38 @@ std::vector<std::string> Tree::top_names_from(const std::string* from, bool incl
   return names;
 }
 
+WalkCursor::Ahead& Tree::top_names_ahead(WalkCursor& cursor, const std::string* from) {
+  if (cursor.ahead.empty()) cursor.ahead.resize(1);
+  WalkCursor::Ahead& ahead = cursor.ahead[0];  // the top level: its owner is the empty path
+  // Names before the top-level node the walk resumes in are behind the cursor.
+  while (from != nullptr && ahead.next < ahead.names.size() && ahead.names[ahead.next] < *from) {
+    ++ahead.next;
+  }
+  if (ahead.next == ahead.names.size() && !ahead.complete) {
+    if (ahead.names.empty()) {
+      ahead.names = top_names_from(from, /*inclusive=*/true, kReadAhead);
+    } else {
+      const std::string last = ahead.names.back();
+      ahead.names = top_names_from(&last, /*inclusive=*/false, kReadAhead);
+    }
+    ahead.next = 0;
+    ahead.complete = ahead.names.size() < kReadAhead;
+  }
+  return ahead;
+}
+
 bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
                      absl::FunctionRef<bool(const Path& full, const ValueView&)> visit) {
-  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), visit, {}};
+  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), visit, cursor, {}};
+  const std::vector<std::string> at_start = cursor.path;
   // Walks the subtree at `at` (a non-empty path) after the cursor, under its shard's lock.
   auto subtree = [&](const Path& at) {
     return with_node(at, [&](Shard&, Entry* node) {
       if (node == nullptr) return true;  // gone: nothing of it is left to visit
       Path full = at;
-      const bool resumed = !cursor.empty() && cursor.size() >= at.size() &&
-                           std::equal(at.begin(), at.end(), cursor.begin());
-      return resumed ? step_after(node, cursor, at.size(), full, step)
+      const bool resumed = !at_start.empty() && at_start.size() >= at.size() &&
+                           std::equal(at.begin(), at.end(), at_start.begin());
+      return resumed ? step_after(node, at_start, at.size(), full, step)
                      : step_subtree(node, full, step);
     });
   };
@@ -210,30 +293,29 @@ bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes
   if (!path.empty()) {
     done = subtree(path);
   } else {
-    // The top level spans every shard: take the next few names in order, then walk each one
-    // under its own lock. The top-level node holding the cursor is resumed inside; the ones
-    // after it are walked whole.
-    std::string after;  // the last top-level node finished in this step
-    bool first = true;
+    // The top level spans every shard: its names are read ahead (a scan of every shard, one at a
+    // time), then walked in order, each under its own shard's lock. The top-level node holding
+    // the cursor is resumed inside; the ones after it are walked whole.
+    const std::string* from = at_start.empty() ? nullptr : &at_start[0];
     done = false;
-    while (!done && step.budget > 0) {
-      const std::string* from = first ? (cursor.empty() ? nullptr : &cursor[0]) : &after;
-      std::vector<std::string> tops = top_names_from(from, first, step.budget);
-      if (tops.empty()) {
+    while (step.budget > 0) {
+      WalkCursor::Ahead& ahead = top_names_ahead(cursor, from);
+      if (ahead.next == ahead.names.size()) {
         done = true;
         break;
       }
-      for (const std::string& top : tops) {
-        const Path one{top};
-        if (!subtree(one)) break;
-        after = top;
-        cursor.clear();  // resumed past the cursor's own top-level node
-      }
-      if (!step.stop.empty()) break;
-      first = false;
+      const std::string top = ahead.names[ahead.next];
+      const Path one{top};
+      if (!subtree(one)) break;  // the step ended inside this top-level node
+      ++cursor.ahead[0].next;    // not `ahead`: walking the subtree may have moved the slots
     }
   }
-  if (!done) cursor = std::move(step.stop);
+  if (!done) cursor.path = std::move(step.stop);
+  // A short top level is read again at the next step, so that names added meanwhile after the
+  // cursor are seen, as in a node that is not wide; only a wide top level keeps its names.
+  if (!cursor.ahead.empty() && cursor.ahead[0].complete && cursor.ahead[0].names.size() <= kWide) {
+    cursor.ahead[0] = WalkCursor::Ahead{};
+  }
   return done;
 }
 

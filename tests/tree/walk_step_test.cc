@@ -118,7 +118,7 @@ TEST_F(WalkStepTest, ResumesAfterANodeDeletedMeanwhile) {
   fill();
   sink_.stop_every = 2;
   ASSERT_FALSE(step({"a"}, 1000));
-  EXPECT_THAT(cursor_, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "c"));
   ASSERT_EQ(tree_.remove({"a", "b", "c"}), Status::deleted);
   run({"a"}, 1000);
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
@@ -128,7 +128,7 @@ TEST_F(WalkStepTest, ResumesAfterTheCursorsWholeBranchWasDeleted) {
   fill();
   sink_.stop_every = 2;
   ASSERT_FALSE(step({}, 1000));
-  EXPECT_THAT(cursor_, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "c"));
   ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
   run({}, 1000);
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "b", "b a", "c q", "d"));
@@ -138,7 +138,7 @@ TEST_F(WalkStepTest, NodesAddedBeforeTheCursorAreNotSeenAndAfterItAre) {
   fill();
   sink_.stop_every = 3;
   ASSERT_FALSE(step({}, 1000));
-  EXPECT_THAT(cursor_, ElementsAre("a", "b", "d"));
+  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "d"));
   put({"a", "b", "b"});       // before the cursor, in the same node
   put({"0"});                 // before it, at the top level
   put({"a", "b", "d", "e"});  // below the cursor's node: after it in walk order
@@ -153,7 +153,7 @@ TEST_F(WalkStepTest, StopsAtValuelessNodesWhenTheBudgetRunsOut) {
   put({"a", "b", "c", "d"});
   ASSERT_FALSE(step({"a"}, 2));  // looks at a and a b, neither valued
   EXPECT_THAT(sink_.seen, IsEmpty());
-  EXPECT_THAT(cursor_, ElementsAre("a", "b"));
+  EXPECT_THAT(cursor_.path, ElementsAre("a", "b"));
   run({"a"}, 2);
   EXPECT_THAT(sink_.seen, ElementsAre("a b c d"));
 }
@@ -182,6 +182,53 @@ TEST_F(WalkStepTest, ExpiredNodesAreSkipped) {
   clock_.advance(20);
   run({"a"}, 1000);
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
+}
+
+}  // namespace
+}  // namespace nestcache
+
+namespace nestcache {
+namespace {
+
+// A node with tens of thousands of children: the walk reads names ahead instead of scanning all
+// children at every step, and still gives every child once, in order, however it is stepped.
+class WideWalkStepTest : public WalkStepTest {
+ protected:
+  void fill_wide(const Path& parent, int count) {
+    for (int i = 0; i < count; ++i) {
+      Path path = parent;
+      const std::string name = "k" + std::to_string(100000 + (i * 7919) % count);
+      path.push_back(name);
+      put(path);
+    }
+  }
+};
+
+TEST_F(WideWalkStepTest, AWideNodeIsWalkedWholeInOrder) {
+  fill_wide({"wide"}, 40000);  // past the read-ahead of 16384 names: it is refilled twice
+  put({"wide", "k100005", "deep"});
+  run({"wide"}, 100);
+  EXPECT_EQ(sink_.seen, walked({"wide"}));
+  EXPECT_EQ(sink_.seen.size(), 40001u);
+}
+
+TEST_F(WideWalkStepTest, NamesReadAheadThatWereDeletedAreSkipped) {
+  fill_wide({"wide"}, 5000);
+  ASSERT_FALSE(step({"wide"}, 10));  // the names are read ahead now
+  for (int i = 200; i < 300; ++i) {
+    ASSERT_EQ(tree_.remove({"wide", "k" + std::to_string(100000 + i)}), Status::deleted);
+  }
+  run({"wide"}, 50);
+  EXPECT_EQ(sink_.seen.size(), 5000u - 100u);
+  EXPECT_TRUE(std::is_sorted(sink_.seen.begin(), sink_.seen.end()));
+}
+
+TEST_F(WideWalkStepTest, AWideTopLevelIsWalkedWholeInOrder) {
+  fill_wide({}, 20000);
+  sink_.stop_every = 333;
+  run({}, 1000);
+  EXPECT_EQ(sink_.seen, walked({}));
+  EXPECT_EQ(sink_.seen.size(), 20000u);
 }
 
 }  // namespace
