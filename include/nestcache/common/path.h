@@ -22,6 +22,13 @@ enum class SegmentError { none, empty, too_long, bad_char };
 
 // Checks one segment against the key rules of nested mode: 1..250 bytes, no whitespace, no
 // control characters.
-SegmentError check_segment(std::string_view segment);
+inline SegmentError check_segment(std::string_view segment) {
+  if (segment.empty()) return SegmentError::empty;
+  if (segment.size() > kMaxSegmentLength) return SegmentError::too_long;
+  for (unsigned char c : segment) {
+    if (c <= 0x20 || c == 0x7f) return SegmentError::bad_char;
+  }
+  return SegmentError::none;
+}
 
 }  // namespace nestcache
