@@ -1,8 +1,6 @@
 // The Tree's public operations: pick the shard, take its lock, run the shard's algorithm.
 #include "nestcache/tree/tree.h"
 
-#include <absl/hash/hash.h>
-
 #include "shard.h"
 
 namespace nestcache {
@@ -28,7 +26,7 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
   auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
   if (limit == 0 || fits()) return true;
   if (need > limit) return false;
-  const std::size_t home = absl::Hash<std::string_view>{}(top) % kShards;
+  const std::size_t home = shard_index(hash_name(top));
   for (std::size_t i = 0; i < kShards && !fits(); ++i) {
     Shard& shard = shards_[(home + i) % kShards];
     std::lock_guard lock(shard.mu);
@@ -59,7 +57,7 @@ bool Tree::set_memory_limit(uint64_t limit) {
 }
 
 Tree::Shard& Tree::shard_for(std::string_view top) const {
-  return shards_[absl::Hash<std::string_view>{}(top) % kShards];
+  return shards_[shard_index(hash_name(top))];
 }
 
 StoreResult Tree::store(const Path& path, const StoreArgs& args) {
