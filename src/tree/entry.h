@@ -12,7 +12,7 @@
 //                                  the node AND its subtree
 //         12   uint8    name_size  a segment is 1..250 bytes
 //         13   uint8    bits       has_value, fetched, has_kids_slot, sole_child, up_is_parent,
-//                                  has_value_slot
+//                                  has_value_slot, referenced
 //         14   uint8    depth
 //         15   [value slot, 31 bytes, when has_value_slot; fields unaligned, read with memcpy:
 //                +0  Entry*  lru_prev   the shard's LRU of valued nodes (most recent at the head)
@@ -227,6 +227,16 @@ struct Entry {
   void set_has_value(bool on) { set_bit(kHasValue, on); }
   bool fetched() const { return bits_ & kFetched; }
   void set_fetched(bool on) { set_bit(kFetched, on); }
+  // Read since it last moved in the LRU: eviction gives it a second pass instead (a read marks
+  // the node, it does not relink it; see Tree::Shard::shrink).
+  bool referenced() const { return bits_ & kReferenced; }
+  void set_referenced(bool on) { set_bit(kReferenced, on); }
+  // A read of the value: fetched and referenced (written only when not set yet).
+  void mark_read() {
+    if ((bits_ & (kFetched | kReferenced)) != (kFetched | kReferenced)) {
+      bits_ = static_cast<uint8_t>(bits_ | kFetched | kReferenced);
+    }
+  }
 
   // The shard's LRU of valued nodes (most recent at the head); these setters require
   // has_value_slot().
@@ -278,6 +288,7 @@ struct Entry {
   static constexpr uint8_t kSoleChild = 8;    // the children slot holds an Entry*
   static constexpr uint8_t kUpIsParent = 16;  // up_ is the parent Entry*, not a Kids*
   static constexpr uint8_t kValueBit = 32;    // the value slot is present
+  static constexpr uint8_t kReferenced = 64;  // read since it last moved in the LRU
 
   Entry() = default;
   static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,

@@ -297,6 +297,7 @@ void Tree::Shard::clear_value(Entry* node) {
 }
 
 void Tree::Shard::lru_link(Entry* node) {
+  node->set_referenced(false);
   node->set_lru_prev(nullptr);
   node->set_lru_next(lru_head_);
   if (lru_head_ != nullptr) lru_head_->set_lru_prev(node);
@@ -323,6 +324,7 @@ void Tree::Shard::lru_unlink(Entry* node) {
 }
 
 void Tree::Shard::bump(Entry* node) {
+  node->set_referenced(false);  // it is at the head now
   if (node == lru_head_) return;
   lru_unlink(node);
   lru_link(node);
@@ -343,6 +345,13 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
     Entry* victim = lru_tail_;
     if (!attached(victim)) {
       lru_unlink(victim);  // in a detached subtree: drain frees it, nothing to evict
+      continue;
+    }
+    if (victim->referenced()) {
+      // Read since it last moved: one more pass through the LRU instead of eviction. Reads mark
+      // a node rather than relinking it (what memcached's ITEM_UPDATE_INTERVAL and its ACTIVE
+      // bit also save): a hit then writes only its own header, not its two LRU neighbours.
+      bump(victim);
       continue;
     }
     ++evictions_;

@@ -95,10 +95,12 @@ class Tree::Shard {
 
   void add_stats(TreeStats& stats) const;
 
-  // Marks `node` as just used (reads and writes bump it in the LRU).
+  // Moves `node` to the LRU's head (a write; a read only marks it referenced, which shrink()
+  // turns into this bump when the node reaches the cold end).
   void bump(Entry* node);
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
-  // `target`; returns false if the shard has nothing left to give.
+  // `target`; a value read since it last moved is bumped instead, once (second chance). Returns
+  // false if the shard has nothing left to give.
   bool shrink(uint64_t target, const std::atomic<uint64_t>& used);
   // Frees detached nodes (never values) until `used` is at most `target`; false if still over.
   bool free_detached(uint64_t target, const std::atomic<uint64_t>& used);

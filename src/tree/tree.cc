@@ -77,10 +77,9 @@ StoreResult Tree::store(const Path& path, const StoreArgs& args) {
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
-  return with_node(path, [&](Shard& shard, Entry* node) {
+  return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
-    node->set_fetched(true);
-    shard.bump(node);
+    node->mark_read();  // no LRU relink: a second chance at eviction (Shard::shrink)
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
@@ -91,8 +90,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
   if (path.empty()) return false;
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
-    node->set_fetched(true);
-    shard.bump(node);
+    node->mark_read();
     shard.set_exptime(node, new_exptime);
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
