@@ -28,6 +28,16 @@ KeyTokens tokens_of(std::string_view key) {
   return tokens;
 }
 
+// True when a single-key command's tokens were one space apart (the usual case): each boundary
+// between two segments is then one byte, a space or the separator, so the key is exactly its
+// segments plus one byte between each two (the parser refuses empty segments). Cheaper than
+// looking for "  " in the key (~160 instructions for a four-token key).
+bool single_spaced(const Command& command) {
+  std::size_t bytes = command.path.size() - 1;
+  for (const std::string_view segment : command.path) bytes += segment.size();
+  return command.key.size() == bytes;
+}
+
 }  // namespace
 
 void Engine::get(const Command& command, Counters& counters, std::string& out, ReplyCursor& more) {
@@ -80,7 +90,7 @@ void Engine::get_node(const Command& command, Counters& counters, std::string& o
   Composer reply(out);
   const bool hit = tree_.read(command.path, [&](const ValueView& value) {
     const std::optional<uint64_t> cas = with_cas ? std::optional(value.cas) : std::nullopt;
-    if (command.key.find("  ") == std::string_view::npos) {
+    if (single_spaced(command)) {
       reply.value(command.key, value.flags, value.data, cas);  // the key's bytes as they came
     } else {
       reply.value(tokens_of(command.key), ' ', value.flags, value.data, cas);

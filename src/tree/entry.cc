@@ -173,11 +173,7 @@ uint16_t Kids::lower_bound(std::string_view name) const {
   return static_cast<uint16_t>(it - begin);
 }
 
-Entry* Kids::find(std::string_view name) const {
-  if (cap_ == 0) {
-    auto it = big()->find(name);
-    return it == big()->end() ? nullptr : *it;
-  }
+Entry* Kids::find_small(std::string_view name) const {
   const uint16_t i = lower_bound(name);
   return i < count_ && slots()[i]->name() == name ? slots()[i] : nullptr;
 }

@@ -12,7 +12,7 @@
 //                                  the node AND its subtree
 //         12   uint8    name_size  a segment is 1..250 bytes
 //         13   uint8    bits       has_value, fetched, has_kids_slot, sole_child, up_is_parent,
-//                                  has_value_slot
+//                                  has_value_slot, referenced
 //         14   uint8    depth
 //         15   [value slot, 31 bytes, when has_value_slot; fields unaligned, read with memcpy:
 //                +0  Entry*  lru_prev   the shard's LRU of valued nodes (most recent at the head)
@@ -65,17 +65,84 @@
 
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
+#include <absl/numeric/int128.h>
 
 namespace nestcache {
 
 struct Entry;
 struct Kids;
 
+// Segment names are short (a path's levels are often 1-16 bytes), so the children hash sets
+// and the shard choice use a hash and a compare made for short strings.
+namespace name_detail {
+
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline uint64_t load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+// A per-process seed (ASLR moves it), as absl seeds its own hash.
+inline const char kSeedAnchor = 0;
+inline uint64_t seed() { return reinterpret_cast<uintptr_t>(&kSeedAnchor); }
+
+}  // namespace name_detail
+
+// The hash of a segment name, for the children hash sets and (its top bits) the shard. Up to
+// 16 bytes: the bytes in two words (overlapping loads, never past the name), folded by one
+// 64x64->128 multiply, as wyhash does for short inputs: ~15 instructions. Longer names go to
+// absl's hash, through absl::string_view (this absl has its own string_view type; a
+// std::string_view would fall back to std::hash).
+inline std::size_t hash_name(std::string_view name) {
+  using namespace name_detail;
+  const char* p = name.data();
+  const std::size_t n = name.size();
+  uint64_t a;
+  uint64_t b;
+  if (n > 16) {
+    return absl::Hash<absl::string_view>{}(absl::string_view(p, n));
+  } else if (n >= 8) {
+    a = load64(p);
+    b = load64(p + n - 8);
+  } else if (n >= 4) {
+    a = load32(p);
+    b = load32(p + n - 4);
+  } else if (n > 0) {
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    a = (uint64_t{u[0]} << 16) | (uint64_t{u[n >> 1]} << 8) | u[n - 1];
+    b = 0;
+  } else {
+    a = b = 0;
+  }
+  const absl::uint128 m =
+      absl::uint128(a ^ 0xa0761d6478bd642full ^ seed()) * (b ^ 0xe7037ed1a0b428dbull ^ n);
+  return static_cast<std::size_t>(absl::Uint128Low64(m) ^ absl::Uint128High64(m));
+}
+
+// a == b, without a call to memcmp for names of up to 16 bytes (loads as in hash_name).
+inline bool same_name(std::string_view a, std::string_view b) {
+  using namespace name_detail;
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(x, y, n) == 0;
+    return ((load64(x) ^ load64(y)) | (load64(x + n - 8) ^ load64(y + n - 8))) == 0;
+  }
+  if (n >= 4) return ((load32(x) ^ load32(y)) | (load32(x + n - 4) ^ load32(y + n - 4))) == 0;
+  if (n == 0) return true;
+  // 1 to 3 bytes: the first, middle and last cover them all.
+  return ((x[0] ^ y[0]) | (x[n >> 1] ^ y[n >> 1]) | (x[n - 1] ^ y[n - 1])) == 0;
+}
+
 struct EntryNameHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view name) const {
-    return absl::Hash<std::string_view>{}(name);
-  }
+  std::size_t operator()(std::string_view name) const { return hash_name(name); }
   std::size_t operator()(const Entry* entry) const;
 };
 
@@ -160,6 +227,16 @@ struct Entry {
   void set_has_value(bool on) { set_bit(kHasValue, on); }
   bool fetched() const { return bits_ & kFetched; }
   void set_fetched(bool on) { set_bit(kFetched, on); }
+  // Read since it last moved in the LRU: eviction gives it a second pass instead (a read marks
+  // the node, it does not relink it; see Tree::Shard::shrink).
+  bool referenced() const { return bits_ & kReferenced; }
+  void set_referenced(bool on) { set_bit(kReferenced, on); }
+  // A read of the value: fetched and referenced (written only when not set yet).
+  void mark_read() {
+    if ((bits_ & (kFetched | kReferenced)) != (kFetched | kReferenced)) {
+      bits_ = static_cast<uint8_t>(bits_ | kFetched | kReferenced);
+    }
+  }
 
   // The shard's LRU of valued nodes (most recent at the head); these setters require
   // has_value_slot().
@@ -211,6 +288,7 @@ struct Entry {
   static constexpr uint8_t kSoleChild = 8;    // the children slot holds an Entry*
   static constexpr uint8_t kUpIsParent = 16;  // up_ is the parent Entry*, not a Kids*
   static constexpr uint8_t kValueBit = 32;    // the value slot is present
+  static constexpr uint8_t kReferenced = 64;  // read since it last moved in the LRU
 
   Entry() = default;
   static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
@@ -270,7 +348,16 @@ struct Kids {
   std::size_t size() const { return cap_ == 0 ? big()->size() : count_; }
   bool empty() const { return size() == 0; }
   bool is_big() const { return cap_ == 0; }
-  Entry* find(std::string_view name) const;
+  Entry* find(std::string_view name) const {
+    return cap_ != 0 ? find_small(name) : find(name, hash_name(name));
+  }
+  // The same, given hash_name(name) (a hash set's probe uses it; a sorted table ignores it).
+  Entry* find(std::string_view name, std::size_t hash) const {
+    if (cap_ != 0) return find_small(name);
+    const ChildSet& set = *big();
+    auto it = set.find(name, hash);
+    return it == set.end() ? nullptr : *it;
+  }
   // Adds `child` (no child of that name may be present). May move the table: returns where it
   // is now; the caller re-points the owner and the children (relink).
   [[nodiscard]] static Kids* insert(Kids* kids, Entry* child);
@@ -309,6 +396,7 @@ struct Kids {
   Entry** slots() { return reinterpret_cast<Entry**>(this + 1); }
   Entry* const* slots() const { return reinterpret_cast<Entry* const*>(this + 1); }
   ChildSet* big() const { return *reinterpret_cast<ChildSet* const*>(this + 1); }
+  Entry* find_small(std::string_view name) const;
   // Index of the first slot whose name is >= name.
   uint16_t lower_bound(std::string_view name) const;
 
@@ -350,13 +438,13 @@ inline std::size_t EntryNameHash::operator()(const Entry* entry) const {
   return (*this)(entry->name());
 }
 inline bool EntryNameEq::operator()(const Entry* a, const Entry* b) const {
-  return a->name() == b->name();
+  return same_name(a->name(), b->name());
 }
 inline bool EntryNameEq::operator()(const Entry* a, std::string_view b) const {
-  return a->name() == b;
+  return same_name(a->name(), b);
 }
 inline bool EntryNameEq::operator()(std::string_view a, const Entry* b) const {
-  return a == b->name();
+  return same_name(a, b->name());
 }
 
 }  // namespace nestcache

@@ -31,24 +31,26 @@ void Tree::Shard::advance(int64_t now) {
 }
 
 Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now) {
-  Entry* child = parent == nullptr ? roots_->find(name) : parent->find_child(name);
-  if (child == nullptr) return nullptr;
-  if (child->expired(now)) {
-    // The deadline bounds the whole subtree: it goes now, for every reader.
-    if (!child->fetched() && child->has_value()) ++expired_unfetched_;
-    unlink(child);
-    bury(child);
-    return nullptr;
-  }
-  return child;
+  return alive(parent == nullptr ? roots_->find(name) : parent->find_child(name), now);
 }
 
-Entry* Tree::Shard::find(const Path& path, std::size_t count, int64_t now) {
-  Entry* node = nullptr;
-  for (std::size_t i = 0; i < count; ++i) {
-    Entry* next = live_child(node, path[i], now);
+Entry* Tree::Shard::expire(Entry* child) {
+  // The deadline bounds the whole subtree: it goes now, for every reader.
+  if (!child->fetched() && child->has_value()) ++expired_unfetched_;
+  unlink(child);
+  bury(child);
+  return nullptr;
+}
+
+Entry* Tree::Shard::find(const Path& path, std::size_t count, int64_t now, std::size_t top_hash) {
+  if (count == 0) return nullptr;
+  const std::string_view* segment = path.data();  // (path[i] re-checks where it is stored)
+  Entry* node = alive(roots_->find(segment[0], top_hash), now);
+  if (node == nullptr) return nullptr;
+  for (std::size_t i = 1; i < count; ++i) {
+    Entry* next = alive(node->find_child(segment[i]), now);
     if (next == nullptr) {
-      if (node != nullptr) prune(node);  // an expired child may have left it empty
+      prune(node);  // an expired child may have left it empty
       return nullptr;
     }
     node = next;
@@ -295,6 +297,7 @@ void Tree::Shard::clear_value(Entry* node) {
 }
 
 void Tree::Shard::lru_link(Entry* node) {
+  node->set_referenced(false);
   node->set_lru_prev(nullptr);
   node->set_lru_next(lru_head_);
   if (lru_head_ != nullptr) lru_head_->set_lru_prev(node);
@@ -321,6 +324,7 @@ void Tree::Shard::lru_unlink(Entry* node) {
 }
 
 void Tree::Shard::bump(Entry* node) {
+  node->set_referenced(false);  // it is at the head now
   if (node == lru_head_) return;
   lru_unlink(node);
   lru_link(node);
@@ -341,6 +345,13 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
     Entry* victim = lru_tail_;
     if (!attached(victim)) {
       lru_unlink(victim);  // in a detached subtree: drain frees it, nothing to evict
+      continue;
+    }
+    if (victim->referenced()) {
+      // Read since it last moved: one more pass through the LRU instead of eviction. Reads mark
+      // a node rather than relinking it (what memcached's ITEM_UPDATE_INTERVAL and its ACTIVE
+      // bit also save): a hit then writes only its own header, not its two LRU neighbours.
+      bump(victim);
       continue;
     }
     ++evictions_;

@@ -29,11 +29,20 @@ class Tree::Shard {
 
   // The live node at path[0, count), or nullptr. Expired nodes met on the way are detached
   // (with their subtrees), and ancestors left empty are pruned.
-  Entry* find(const Path& path, std::size_t count, int64_t now);
+  // `top_hash` is hash_name(path[0]), which also chose the shard.
+  Entry* find(const Path& path, std::size_t count, int64_t now, std::size_t top_hash);
+  Entry* find(const Path& path, std::size_t count, int64_t now) {
+    return find(path, count, now, count > 0 ? hash_name(path[0]) : 0);
+  }
   // Like find, but creates missing nodes as valueless ones.
   Entry* find_or_create(const Path& path, std::size_t count, int64_t now);
   // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
+  // `child` (a lookup's result, or nullptr) if it is live; an expired one is detached with its
+  // subtree, and nullptr returned.
+  Entry* alive(Entry* child, int64_t now) {
+    return child != nullptr && child->expired(now) ? expire(child) : child;
+  }
   // Creates a valueless child. `parent` may move (it may need room for its children table):
   // after this call reach it as child->parent(), never through the old pointer.
   // With `value_slot`, the child is born ready for a value of up to `data_capacity` bytes.
@@ -86,10 +95,12 @@ class Tree::Shard {
 
   void add_stats(TreeStats& stats) const;
 
-  // Marks `node` as just used (reads and writes bump it in the LRU).
+  // Moves `node` to the LRU's head (a write; a read only marks it referenced, which shrink()
+  // turns into this bump when the node reaches the cold end).
   void bump(Entry* node);
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
-  // `target`; returns false if the shard has nothing left to give.
+  // `target`; a value read since it last moved is bumped instead, once (second chance). Returns
+  // false if the shard has nothing left to give.
   bool shrink(uint64_t target, const std::atomic<uint64_t>& used);
   // Frees detached nodes (never values) until `used` is at most `target`; false if still over.
   bool free_detached(uint64_t target, const std::atomic<uint64_t>& used);
@@ -108,6 +119,8 @@ class Tree::Shard {
   // drain() frees it.
   void unlink(Entry* node);
   void bury(Entry* node) { graveyard_.push_back(node); }
+  // Detaches an expired node (alive()'s slow path); returns nullptr.
+  Entry* expire(Entry* node);
   // Unhooks a detached node from the shard; its memory goes to `released`.
   void retire(Entry* node, Released& released);
   bool attached(const Entry* node) const;
@@ -158,7 +171,11 @@ class Tree::Shard {
 
 template <typename Fn>
 auto Tree::with_shard(std::string_view top, Fn&& fn) {
-  Shard& shard = shard_for(top);
+  return with_shard(shard_for(top), fn);
+}
+
+template <typename Fn>
+auto Tree::with_shard(Shard& shard, Fn&& fn) {
   const int64_t now = clock_.now();
   std::lock_guard lock(shard.mu);
   shard.advance(now);
@@ -167,8 +184,9 @@ auto Tree::with_shard(std::string_view top, Fn&& fn) {
 
 template <typename Fn>
 auto Tree::with_node(const Path& path, Fn&& fn) {
-  return with_shard(path[0], [&](Shard& shard, int64_t now) {
-    return fn(shard, shard.find(path, path.size(), now));
+  const std::size_t top_hash = hash_name(path[0]);  // hashed once: shard and top-level lookup
+  return with_shard(shards_[shard_index(top_hash)], [&](Shard& shard, int64_t now) {
+    return fn(shard, shard.find(path, path.size(), now, top_hash));
   });
 }
 

@@ -1,8 +1,6 @@
 // The Tree's public operations: pick the shard, take its lock, run the shard's algorithm.
 #include "nestcache/tree/tree.h"
 
-#include <absl/hash/hash.h>
-
 #include "shard.h"
 
 namespace nestcache {
@@ -28,7 +26,7 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
   auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
   if (limit == 0 || fits()) return true;
   if (need > limit) return false;
-  const std::size_t home = absl::Hash<std::string_view>{}(top) % kShards;
+  const std::size_t home = shard_index(hash_name(top));
   for (std::size_t i = 0; i < kShards && !fits(); ++i) {
     Shard& shard = shards_[(home + i) % kShards];
     std::lock_guard lock(shard.mu);
@@ -59,7 +57,7 @@ bool Tree::set_memory_limit(uint64_t limit) {
 }
 
 Tree::Shard& Tree::shard_for(std::string_view top) const {
-  return shards_[absl::Hash<std::string_view>{}(top) % kShards];
+  return shards_[shard_index(hash_name(top))];
 }
 
 StoreResult Tree::store(const Path& path, const StoreArgs& args) {
@@ -79,10 +77,9 @@ StoreResult Tree::store(const Path& path, const StoreArgs& args) {
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {
   if (path.empty()) return false;
-  return with_node(path, [&](Shard& shard, Entry* node) {
+  return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
-    node->set_fetched(true);
-    shard.bump(node);
+    node->mark_read();  // no LRU relink: a second chance at eviction (Shard::shrink)
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
@@ -93,8 +90,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
   if (path.empty()) return false;
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
-    node->set_fetched(true);
-    shard.bump(node);
+    node->mark_read();
     shard.set_exptime(node, new_exptime);
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;

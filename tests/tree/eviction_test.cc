@@ -1,4 +1,5 @@
-// The memory budget (-m): values leave in LRU order (reads and writes bump), never whole
+// The memory budget (-m): values leave in LRU order (writes bump; a read marks the value, which
+// is bumped instead of evicted when it reaches the cold end: a second chance), never whole
 // subtrees; a node that loses its value but has children stays; -M refuses instead of evicting.
 // Keys share one namespace where order matters: the LRU is kept per shard (a namespace lives in
 // one shard), an approximation of one global LRU like memcached's per-slab-class LRUs.
@@ -53,6 +54,18 @@ TEST_F(EvictionTest, ColdestValueGoesFirstAndAReadKeepsAValueWarm) {
   EXPECT_TRUE(has({"ns", "k0"}));
   EXPECT_FALSE(has({"ns", "k1"}));  // the coldest
   EXPECT_TRUE(has({"ns", "k9"}));
+}
+
+TEST_F(EvictionTest, AReadIsASecondChanceNotImmunity) {
+  for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) set({"ns", key});
+  ASSERT_TRUE(has({"ns", "k0"}));  // marked, not moved: it is still the coldest
+  for (std::string_view key : {"k6", "k7", "k8", "k9"}) set({"ns", key});
+  ASSERT_GT(tree_.stats().evictions, 0u);
+  EXPECT_TRUE(exists({"ns", "k0"}));  // moved to the head instead of evicted
+  EXPECT_FALSE(exists({"ns", "k1"}));
+  // Not read again: it goes when it reaches the cold end once more (exists() reads no value).
+  for (int i = 10; i < 30; ++i) set({"ns", "k" + std::to_string(i)});
+  EXPECT_FALSE(exists({"ns", "k0"}));
 }
 
 TEST_F(EvictionTest, AWriteBumpsLikeARead) {

@@ -22,6 +22,14 @@ enum class SegmentError { none, empty, too_long, bad_char };
 
 // Checks one segment against the key rules of nested mode: 1..max_length bytes, no whitespace,
 // no control characters.
-SegmentError check_segment(std::string_view segment, std::size_t max_length = kMaxSegmentLength);
+inline SegmentError check_segment(std::string_view segment,
+                                  std::size_t max_length = kMaxSegmentLength) {
+  if (segment.empty()) return SegmentError::empty;
+  if (segment.size() > max_length) return SegmentError::too_long;
+  for (unsigned char c : segment) {
+    if (c <= 0x20 || c == 0x7f) return SegmentError::bad_char;
+  }
+  return SegmentError::none;
+}
 
 }  // namespace nestcache

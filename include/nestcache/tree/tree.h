@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -175,14 +176,22 @@ class Tree {
   const TreeOptions& options() const { return options_; }
 
   class Shard;
-  static constexpr std::size_t kShardCount = 64;
+  static constexpr std::size_t kShardBits = 6;
+  static constexpr std::size_t kShardCount = std::size_t{1} << kShardBits;
 
  private:
   Shard& shard_for(std::string_view top) const;
+  // The shard for a top segment whose name hashes to `hash`: its top bits, so that the low bits
+  // (which a shard's roots hash set probes and filters by) stay spread within a shard.
+  static std::size_t shard_index(std::size_t hash) {
+    return hash >> (std::numeric_limits<std::size_t>::digits - kShardBits);
+  }
   // Runs fn(shard, now) under the lock of the shard that holds `top`, once the shard has been
   // brought up to now (due flushes and expiries applied). Defined in shard.h.
   template <typename Fn>
   auto with_shard(std::string_view top, Fn&& fn);
+  template <typename Fn>
+  auto with_shard(Shard& shard, Fn&& fn);
   // The same, with fn(shard, node) given the live node at a non-empty `path` (or nullptr).
   template <typename Fn>
   auto with_node(const Path& path, Fn&& fn);
