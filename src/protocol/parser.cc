@@ -234,28 +234,18 @@ ParseResult parse_flush_all(const Line& line, Command& command) {
   return outcome(ParseStatus::complete, line.size);
 }
 
-// verbosity <level> [noreply]. memcached 1.6.18 checks the level like any 32-bit number, so
-// "verbosity noreply" is a bad level whose error the noreply hides: no reply at all (older
-// memcacheds answered ERROR).
-ParseResult parse_verbosity(const Line& line, Command& command) {
+// verbosity <level> [noreply] and cache_memlimit <megabytes> [noreply]: one 32-bit number, a
+// third token ignored unless it is noreply. memcached 1.6.18 checks the number like any other,
+// so "verbosity noreply" is a bad number whose error the noreply hides: no reply at all (older
+// memcacheds answered ERROR). A bad number is `bad_number`: bad_format for verbosity, ERROR for
+// cache_memlimit; the engine judges the range.
+ParseResult parse_admin_number(const Line& line, ParseError bad_number, Command& command) {
   const std::size_t n = line.tokens.size();
   if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
   command.noreply = line.tokens[n - 1] == "noreply";
-  auto level = parse_u32_field(line, line.tokens[1]);
-  if (!level) return failure(ParseError::bad_format, line.size);
-  command.delta = *level;
-  return outcome(ParseStatus::complete, line.size);
-}
-
-// cache_memlimit <megabytes> [noreply]. As in memcached 1.6.18, a third token is ignored unless it
-// is noreply, and a bad number is ERROR (silenced by noreply); the engine judges the range.
-ParseResult parse_memlimit(const Line& line, Command& command) {
-  const std::size_t n = line.tokens.size();
-  if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
-  command.noreply = line.tokens[n - 1] == "noreply";
-  auto megabytes = parse_u32_field(line, line.tokens[1]);
-  if (!megabytes) return failure(ParseError::unknown_command, line.size);
-  command.delta = *megabytes;
+  auto number = parse_u32_field(line, line.tokens[1]);
+  if (!number) return failure(bad_number, line.size);
+  command.delta = *number;
   return outcome(ParseStatus::complete, line.size);
 }
 
@@ -333,9 +323,9 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
     case Verb::flush_all:
       return parse_flush_all(line, command);
     case Verb::verbosity:
-      return parse_verbosity(line, command);
+      return parse_admin_number(line, ParseError::bad_format, command);
     case Verb::cache_memlimit:
-      return parse_memlimit(line, command);
+      return parse_admin_number(line, ParseError::unknown_command, command);
     case Verb::stats: {
       const std::size_t start = static_cast<std::size_t>(tokens[0].data() - text.data()) + 5;
       command.args = start < text.size() ? text.substr(start) : std::string_view{};
