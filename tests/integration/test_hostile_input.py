@@ -22,22 +22,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
 from memcached_ref import Memcached  # noqa: E402
-from nestcached import Daemon, binary, free_port, read_to_eof, read_until, request  # noqa: E402
+from nestcached import (Daemon, binary, free_port, read_to_eof, read_until,  # noqa: E402
+                        request, rss_bytes as rss)
 
 MB = 1024 * 1024
 # Sanitizers keep freed memory for a while (ASan's quarantine) and add shadow memory, so memory
 # bounds are wider under them (scripts/test sets NESTCACHE_SANITIZER); still far below the
 # gigabytes that the failures they catch would cost.
 SLACK = 4 if os.environ.get("NESTCACHE_SANITIZER") else 1
-
-
-def rss(pid):
-    """Resident set size in bytes."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
 
 
 def cpu_seconds(pid):

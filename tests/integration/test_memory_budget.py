@@ -18,7 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 
-from nestcached import Daemon  # noqa: E402
+from nestcached import Daemon, rss_bytes  # noqa: E402
 
 MB = 1 << 20
 BUDGET_MB = 64
@@ -36,11 +36,7 @@ WEIGHTS = [20, 25, 20, 12, 10, 6, 4, 2, 1]
 
 
 def vm_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    return rss_bytes(pid) // 1024
 
 
 def read_until(sock, terminator):

@@ -93,6 +93,15 @@ class Daemon:
         self.stop()
 
 
+def rss_bytes(pid):
+    """The resident set size of process `pid` (VmRSS in /proc/PID/status), in bytes."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
 def read_until(sock, terminator, timeout=5.0):
     """Reads from sock until the bytes received end with `terminator`."""
     sock.settimeout(timeout)
