@@ -59,7 +59,7 @@ po::options_description describe(Raw& raw, const Options& defaults) {
     ("conn-limit,c", po::value(&raw.max_connections)->default_value(defaults.max_connections),
      "maximum simultaneous connections")
     ("memory-limit,m", po::value(&raw.memory_limit)->default_value(defaults.memory_limit_mb),
-     "item memory in megabytes")
+     "memory budget in megabytes: values, nodes, tables and malloc's overhead")
     ("disable-evictions,M", po::bool_switch(), "return an error when memory is full")
     ("max-item-size,I", po::value(&raw.max_item_size)->default_value("1m"),
      "largest value, e.g. 1m, 512k (1k..1024m)")
@@ -75,8 +75,8 @@ po::options_description describe(Raw& raw, const Options& defaults) {
      "bytes per path segment (and per key in --compat), 1..250 (memcached's 250)")
     ("max-line-length", po::value(&raw.max_line),
      "bytes of a request line without a newline before the connection is closed (default "
-     "2048 with --compat, as memcached; else room for a --max-depth path of 250-byte "
-     "segments)")
+     "2048 with --compat, as memcached; else room for a --max-depth path of "
+     "--max-segment-length segments)")
     ("max-get-line-length", po::value(&raw.max_get_line)->default_value("4m"),
      "the same for a get/gets line, e.g. 4m (2k..1024m)")
     ("verbose,v", po::value<int>()->implicit_value(1), "verbosity; -vv for more")
