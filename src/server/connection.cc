@@ -1,18 +1,18 @@
 #include "connection.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <chrono>
+#include <cerrno>
 #include <cstring>
-
 #include <iostream>
-
-#include <boost/asio/write.hpp>
 
 namespace nestcache {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;  // memcached's read buffer size
-// A batch stops producing replies past this much output, is written, and then goes on: a
+// A batch stops producing replies past this much output, is sent, and then goes on: a
 // pipeline of large gets never makes us buffer more than about this.
 constexpr std::size_t kMaxBatchOutput = 1024 * 1024;
 
@@ -25,60 +25,63 @@ std::string_view first_line(std::string_view bytes) {
 
 }  // namespace
 
-Connection::Connection(boost::asio::ip::tcp::socket socket, Engine& engine,
-                       const ParseOptions& parse, Counters& counters, StatsRegistry& stats,
+Connection::Connection(int fd, EventLoop& loop, Engine& engine, const ParseOptions& parse,
+                       Counters& counters, StatsRegistry& stats,
                        std::function<void(Connection*)> on_close)
-    : socket_(std::move(socket)),
-      idle_timer_(socket_.get_executor()),
+    : fd_(fd),
+      loop_(loop),
       engine_(engine),
       parser_(parse),
       counters_(counters),
       stats_(stats),
       on_close_(std::move(on_close)),
-      in_(kReadChunk) {
-  stats_.curr_connections.fetch_add(1, std::memory_order_relaxed);
+      in_(kReadChunk),
+      last_active_(loop.now()) {
   Counters::add(counters_.total_connections);
 }
 
 Connection::~Connection() {
+  if (!closed_) ::close(fd_);
+  // Counted up by the acceptor when it handed the socket over (worker.cc), so that -c holds.
   stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
-  if (on_close_) on_close_(this);
 }
 
-void Connection::start() {
-  boost::system::error_code ignored;
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-  id_ = socket_.native_handle();
-  if (engine_.verbosity() >= 1) {
-    std::clog << "<" << id_ << " new client connection from " << socket_.remote_endpoint(ignored)
-              << '\n';
-  }
-  read();
+void Connection::start(const std::string& peer) {
+  if (engine_.verbosity() >= 1)
+    std::clog << "<" << fd_ << " new client connection from " << peer << '\n';
+  loop_.watch(fd_, watched_, *this);
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
-  if (engine_.verbosity() >= 1) std::clog << "<" << id_ << " connection closed.\n";
-  boost::system::error_code ignored;
-  idle_timer_.cancel();
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  if (engine_.verbosity() >= 1) std::clog << "<" << fd_ << " connection closed.\n";
+  loop_.forget(fd_);
+  ::shutdown(fd_, SHUT_RDWR);
+  ::close(fd_);
+  if (on_close_) on_close_(this);
 }
 
-void Connection::arm_idle_timer() {
-  const uint32_t idle = engine_.options().idle_timeout;
-  if (idle == 0) return;
-  idle_timer_.expires_after(std::chrono::seconds(idle));
-  idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->closed_) return;
-    Counters::add(self->counters_.idle_kicks);
-    self->close();
-  });
-}
-
-void Connection::read() {
+void Connection::on_ready(uint32_t events) {
   if (closed_) return;
+  if (events == 0) {  // our turn, asked for with soon()
+    scheduled_ = false;
+    process();
+  } else if (sending_) {
+    send();  // writable, or an error that send() will report
+  } else if (!more_work_) {
+    receive();
+  }
+  // else: in_ must stay as it is until the pending reply is done; the soon() turn comes first.
+}
+
+void Connection::watch_for(uint32_t events) {
+  if (watched_ == events) return;
+  watched_ = events;
+  loop_.change(fd_, events, *this);
+}
+
+void Connection::receive() {
   // Make room: keep unconsumed bytes at the front, and grow only as far as the pending request
   // needs (the parser has already checked it against -I and the line limits).
   if (begin_ > 0) {
@@ -96,38 +99,39 @@ void Connection::read() {
   } else if (end_ == 0 && in_.size() > 4 * kReadChunk) {
     std::vector<char>(kReadChunk).swap(in_);  // give back what one big value needed
   }
-  arm_idle_timer();
-  socket_.async_read_some(
-      boost::asio::buffer(in_.data() + end_, in_.size() - end_),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-        if (ec) {
-          self->close();
-          return;
-        }
-        self->on_read(bytes);
-      });
-}
-
-void Connection::on_read(std::size_t bytes) {
-  end_ += bytes;
-  Counters::add(counters_.bytes_read, bytes);
-  process();
+  const ssize_t got = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
+  if (got > 0) {
+    end_ += std::size_t(got);
+    Counters::add(counters_.bytes_read, std::size_t(got));
+    process();
+  } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    close();  // the client hung up, or the connection broke
+  }
 }
 
 void Connection::process() {
   const bool trace = engine_.verbosity() >= 2;
-  while (!closing_ && out_.size() < kMaxBatchOutput) {
+  bool handled = false;
+  more_work_ = false;
+  while (!closing_) {
+    if (out_.size() >= kMaxBatchOutput) {
+      more_work_ = true;
+      break;
+    }
     if (more_.pending()) {
       engine_.resume(more_, counters_, out_);
-      // Each part of a long reply is written before the next is made: the write's completion
-      // comes back through the io_context, so the other connections of this thread get a turn
-      // between parts (a gettree of a million nodes does not hold them up).
-      if (!out_.empty()) break;
+      // Each part of a long reply is sent before the next is made, and the other clients of
+      // this thread get a turn in between (a gettree of a million nodes does not hold them up).
+      if (!out_.empty()) {
+        more_work_ = true;  // the rest of this reply, or the requests buffered behind it
+        break;
+      }
       continue;
     }
     const std::string_view input(in_.data() + begin_, end_ - begin_);
     const ParseResult result = parser_.parse(input, command_);
     if (result.status == ParseStatus::need_more) break;
+    handled = true;
     begin_ += result.consumed;
     const std::size_t reply_at = out_.size();
     switch (result.status) {
@@ -146,36 +150,52 @@ void Connection::process() {
         break;  // skipped: part of a refused data block
     }
     if (trace && result.status != ParseStatus::skipped) {
-      std::clog << '<' << id_ << ' ' << first_line(input) << '\n';
+      std::clog << '<' << fd_ << ' ' << first_line(input) << '\n';
       if (out_.size() > reply_at) {
-        std::clog << '>' << id_ << ' ' << first_line(std::string_view(out_).substr(reply_at))
+        std::clog << '>' << fd_ << ' ' << first_line(std::string_view(out_).substr(reply_at))
                   << '\n';
       }
     }
   }
+  if (handled) last_active_ = loop_.now();
   if (!out_.empty()) {
-    write();
+    send();
   } else if (closing_) {
     close();
-  } else {
-    read();
   }
+  // else: wait for more bytes; the socket is watched for EPOLLIN.
 }
 
-void Connection::write() {
-  idle_timer_.cancel();
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(out_),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-        if (ec) {
-          self->close();
-          return;
-        }
-        Counters::add(self->counters_.bytes_written, bytes);
-        self->out_.clear();
-        if (self->out_.capacity() > kMaxBatchOutput) self->out_.shrink_to_fit();
-        self->process();  // buffered requests may remain; process() reads when it needs more
-      });
+void Connection::send() {
+  while (sent_ < out_.size()) {
+    const ssize_t put = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+    if (put >= 0) {
+      sent_ += std::size_t(put);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      // The client is not reading: stop reading its requests until it takes its replies.
+      sending_ = true;
+      watch_for(EPOLLOUT);
+      return;
+    } else if (errno != EINTR) {
+      close();
+      return;
+    }
+  }
+  Counters::add(counters_.bytes_written, out_.size());
+  out_.clear();
+  sent_ = 0;
+  if (out_.capacity() > kMaxBatchOutput) out_.shrink_to_fit();
+  if (sending_) {
+    sending_ = false;
+    last_active_ = loop_.now();
+    watch_for(EPOLLIN);
+  }
+  if (closing_) {
+    close();
+  } else if (more_work_ && !scheduled_) {
+    scheduled_ = true;
+    loop_.soon(*this);
+  }
 }
 
 }  // namespace nestcache

@@ -1,47 +1,54 @@
-// One client: read -> parse every complete request -> execute -> one write for the batch.
+// One client: recv -> parse every complete request -> execute -> one send for the batch.
 //
-// Lifetime: kept alive by shared_from_this() in each pending handler; it dies when the socket
-// is closed and the last handler has run. All handlers run on the connection's own io_context
-// thread. While a write is in flight nothing more is read, and a long reply (a large multi-get,
-// a gettree) is taken from the engine a step at a time between writes, which bounds the memory a
-// client that never reads can make us hold (see kMaxBatchOutput).
+// Lives on one worker thread, which owns it (worker.h) and frees it at the end of the loop
+// round in which it closed. Level-triggered: while the replies of a batch are being sent
+// nothing more is read, and a long reply (a large multi-get, a gettree) is taken from the engine
+// a step at a time, each step sent before the next is made, with a turn for the thread's other
+// clients in between. That bounds the memory a client that never reads can make us hold
+// (kMaxBatchOutput) and the time one client can keep the others waiting.
 #pragma once
 
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
+#include "event_loop.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/parser.h"
 #include "nestcache/stats/counters.h"
 
 namespace nestcache {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public EventLoop::Handler {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, Engine& engine, const ParseOptions& parse,
-             Counters& counters, StatsRegistry& stats, std::function<void(Connection*)> on_close);
-  ~Connection();
+  // Takes ownership of `fd`, a connected TCP socket. `on_close` runs once, when it closes.
+  Connection(int fd, EventLoop& loop, Engine& engine, const ParseOptions& parse, Counters& counters,
+             StatsRegistry& stats, std::function<void(Connection*)> on_close);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-  void start();
-  // Closes the socket; pending handlers complete with an error and release the connection.
+  // Starts watching the socket; `peer` is for -v logs.
+  void start(const std::string& peer);
+  void on_ready(uint32_t events) override;
+  // Closes the socket at once, dropping unsent replies.
   void close();
 
- private:
-  void read();
-  void on_read(std::size_t bytes);
-  // Parses and executes what is buffered; then writes, or reads for more.
-  void process();
-  void write();
-  void arm_idle_timer();
+  // Waiting for a request, with nothing of its own to do, since `since` or longer.
+  bool idle_since(EventLoop::Clock::time_point since) const {
+    return !closed_ && !sending_ && !scheduled_ && last_active_ <= since;
+  }
 
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer idle_timer_;
+ private:
+  void receive();
+  // Parses and executes what is buffered, then sends the replies.
+  void process();
+  void send();
+  void watch_for(uint32_t events);
+
+  int fd_;
+  EventLoop& loop_;
   Engine& engine_;
   Parser parser_;
   Counters& counters_;
@@ -51,12 +58,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t begin_ = 0;  // first unconsumed byte of in_
   std::size_t end_ = 0;    // one past the last received byte
   std::string out_;
+  std::size_t sent_ = 0;  // bytes of out_ the kernel has taken
   Command command_;
   // The rest of a reply still to come. It may view the request's bytes in in_, which is neither
-  // read into nor moved while it is pending: process() resumes it before parsing anything else.
+  // received into nor moved while it is pending: process() resumes it before parsing anything
+  // else.
   ReplyCursor more_;
-  int id_ = -1;           // the socket's descriptor, as memcached names connections in its logs
-  bool closing_ = false;  // flush what is pending, then close
+  EventLoop::Clock::time_point last_active_;  // last request handled or reply sent
+  uint32_t watched_ = EPOLLIN;
+  bool sending_ = false;    // replies wait for the client to read: only EPOLLOUT is watched
+  bool more_work_ = false;  // process() stopped early; it goes on when the replies are out
+  bool scheduled_ = false;  // asked the loop to run it soon()
+  bool closing_ = false;    // send what is pending, then close
   bool closed_ = false;
 };
 

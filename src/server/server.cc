@@ -1,9 +1,11 @@
 #include "nestcache/server/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <mutex>
-#include <unordered_map>
+#include <memory>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -13,8 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "connection.h"
-#include "io_context_pool.h"
+#include "worker.h"
 
 namespace nestcache {
 
@@ -29,13 +30,14 @@ class Server::Impl {
       : options_(options),
         engine_(engine),
         stats_(stats),
-        pool_(options.threads),
-        acceptor_(pool_.at(0)),
-        accept_pause_(pool_.at(0)),
-        signals_(pool_.at(0), SIGINT, SIGTERM) {
-    parse_ = parser_options(options);
-    for (std::size_t i = 0; i < pool_.size(); ++i) counters_.push_back(&stats_.make_counters());
-
+        parse_(parser_options(options)),
+        accept_counters_(stats.make_counters()),
+        acceptor_(io_),
+        accept_pause_(io_),
+        signals_(io_, SIGINT, SIGTERM) {
+    for (std::size_t i = 0; i < options.threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(engine_, parse_, stats.make_counters(), stats_));
+    }
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -43,68 +45,50 @@ class Server::Impl {
     acceptor_.listen(1024);
   }
 
+  // The calling thread accepts and handles signals; each worker serves its connections.
   void run() {
+    for (auto& worker : workers_) worker->start();
     signals_.async_wait([this](boost::system::error_code ec, int) {
       if (!ec) stop();
     });
     accept();
-    pool_.run();
+    io_.run();  // until stop(): then the acceptor and signals have no more work
+    for (auto& worker : workers_) worker->join();
   }
 
   void stop() {
-    asio::post(pool_.at(0), [this] {
+    asio::post(io_, [this] {
       if (stopping_) return;
       stopping_ = true;
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       accept_pause_.cancel();
       signals_.cancel(ignored);
-      // Owners are taken out under the lock and used after it: the last owner of a connection
-      // may be one of these, and ~Connection takes mu_ to unregister itself.
-      std::vector<std::pair<std::shared_ptr<Connection>, asio::io_context*>> open;
-      {
-        std::lock_guard lock(mu_);
-        for (auto& [raw, live] : live_) {
-          if (auto connection = live.connection.lock()) open.emplace_back(connection, live.context);
-        }
-      }
-      for (auto& [connection, context] : open) {
-        asio::post(*context, [connection] { connection->close(); });
-      }
-      open.clear();
-      pool_.release();  // each thread ends once its connections are gone
+      for (auto& worker : workers_) worker->stop();  // after the last adopt(): tasks keep order
     });
   }
 
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
  private:
-  // A connection and the thread it lives on, so stop() can close it there.
-  struct Live {
-    std::weak_ptr<Connection> connection;
-    asio::io_context* context;
-  };
-
   void accept() {
-    const std::size_t worker = pool_.next();
-    acceptor_.async_accept(
-        pool_.at(worker), [this, worker](boost::system::error_code ec, tcp::socket socket) {
-          if (ec) {
-            if (stopping_ || ec == asio::error::operation_aborted) return;
-            if (out_of_resources(ec)) {
-              pause_accepting();
-            } else {
-              accept();
-            }
-            return;
-          }
-          if (stats_.curr_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
-            reject(std::move(socket), worker);
-          } else {
-            open(std::move(socket), worker);
-          }
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (stopping_ || ec == asio::error::operation_aborted) return;
+        if (out_of_resources(ec)) {
+          pause_accepting();
+        } else {
           accept();
-        });
+        }
+        return;
+      }
+      if (stats_.curr_connections.load(std::memory_order_relaxed) >= options_.max_connections) {
+        reject(std::move(socket));
+      } else {
+        hand_over(std::move(socket));
+      }
+      accept();
+    });
   }
 
   // Out of descriptors (or kernel memory), accept fails at once for as long as the shortage
@@ -123,22 +107,24 @@ class Server::Impl {
     });
   }
 
-  void open(tcp::socket socket, std::size_t worker) {
-    auto connection = std::make_shared<Connection>(
-        std::move(socket), engine_, parse_, *counters_[worker], stats_, [this](Connection* gone) {
-          std::lock_guard lock(mu_);
-          live_.erase(gone);
-        });
-    {
-      std::lock_guard lock(mu_);
-      live_.emplace(connection.get(), Live{connection, &pool_.at(worker)});
+  // Round robin over the workers, as memcached's dispatcher does.
+  void hand_over(tcp::socket socket) {
+    boost::system::error_code ec;
+    std::string peer;
+    if (engine_.verbosity() >= 1) {
+      std::ostringstream text;
+      text << socket.remote_endpoint(ec);
+      peer = text.str();
     }
-    asio::post(pool_.at(worker), [connection] { connection->start(); });
+    socket.non_blocking(true, ec);
+    const int fd = socket.release(ec);
+    if (ec) return;  // the socket closes with `socket`
+    workers_[next_worker_++ % workers_.size()]->adopt(fd, std::move(peer));
   }
 
   // memcached answers the connection over -c with this line and hangs up.
-  void reject(tcp::socket socket, std::size_t worker) {
-    Counters::add(counters_[worker]->rejected_connections);
+  void reject(tcp::socket socket) {
+    Counters::add(accept_counters_.rejected_connections);
     auto held = std::make_shared<tcp::socket>(std::move(socket));
     static constexpr std::string_view kTooMany = "ERROR Too many open connections\r\n";
     asio::async_write(*held, asio::buffer(kTooMany.data(), kTooMany.size()),
@@ -152,17 +138,15 @@ class Server::Impl {
   const Options& options_;
   Engine& engine_;
   StatsRegistry& stats_;
-  ParseOptions parse_;
-  // Declared before the pool: a connection released while the pool is destroyed still reaches
-  // parse_, mu_ and live_.
-  std::mutex mu_;
-  std::unordered_map<Connection*, Live> live_;
-  IoContextPool pool_;
+  const ParseOptions parse_;
+  Counters& accept_counters_;  // written by the accepting thread only
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context io_{1};
   tcp::acceptor acceptor_;
-  asio::steady_timer accept_pause_;  // on acceptor_'s thread, like stopping_
+  asio::steady_timer accept_pause_;
   asio::signal_set signals_;
-  std::vector<Counters*> counters_;
-  bool stopping_ = false;  // touched only on pool_.at(0)'s thread
+  std::size_t next_worker_ = 0;
+  bool stopping_ = false;  // touched only on the accepting thread
 };
 
 Server::Server(const Options& options, Engine& engine, StatsRegistry& stats)
