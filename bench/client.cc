@@ -15,6 +15,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 Client::Client(boost::asio::io_context& io, const BenchOptions& options, const KeySpace& keys,
                const Window& window, RunStats& stats, uint64_t seed)
     : socket_(io),
+      pacer_(io),
       options_(options),
       keys_(keys),
       window_(window),
@@ -30,12 +31,40 @@ void Client::start(const boost::asio::ip::tcp::endpoint& server) {
     }
     boost::system::error_code ignored;
     socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-    issue(options_.pipeline);
+    if (options_.rate > 0) {
+      const double per_connection = options_.rate / double(options_.connections);
+      interval_ = std::chrono::duration_cast<BenchClock::duration>(
+          std::chrono::duration<double>(1.0 / per_connection));
+      // A random phase, so that the connections' requests do not all fall due together.
+      next_due_ = BenchClock::now() + interval_ * random_.below(1'000'000) / 1'000'000;
+      pace();
+    } else {
+      issue(options_.pipeline);
+    }
     read();
   });
 }
 
-void Client::issue(std::size_t count) {
+void Client::pace() {
+  const auto now = BenchClock::now();
+  std::size_t due = 0;
+  while (in_flight_.size() + due < options_.pipeline && next_due_ <= now) {
+    issue(1, next_due_);
+    next_due_ += interval_;
+    ++due;
+  }
+  if (in_flight_.size() >= options_.pipeline || pacer_armed_ || failed_) return;
+  // Room in the window: wake when the next request falls due. (A full window is refilled by
+  // on_read, which calls pace() again.)
+  pacer_armed_ = true;
+  pacer_.expires_at(next_due_);
+  pacer_.async_wait([this](boost::system::error_code ec) {
+    pacer_armed_ = false;
+    if (!ec) pace();
+  });
+}
+
+void Client::issue(std::size_t count, BenchClock::time_point due) {
   const bool reads_only = options_.workload == WorkloadKind::getn;
   const uint64_t weights = options_.set_weight + options_.get_weight;
   for (std::size_t i = 0; i < count; ++i) {
@@ -45,7 +74,7 @@ void Client::issue(std::size_t count) {
     } else {
       keys_.append_read(pending_, random_.below(keys_.read_targets()));
     }
-    in_flight_.push_back(InFlight{is_set, {}});
+    in_flight_.push_back(InFlight{is_set, due});
   }
   unsent_ += count;
   if (!write_in_flight_) write();
@@ -56,7 +85,7 @@ void Client::write() {
   const auto now = BenchClock::now();
   for (auto it = in_flight_.end() - static_cast<std::ptrdiff_t>(unsent_); it != in_flight_.end();
        ++it) {
-    it->sent = now;
+    if (it->sent == BenchClock::time_point{}) it->sent = now;  // not paced: counts from here
   }
   unsent_ = 0;
   writing_.swap(pending_);
@@ -107,7 +136,13 @@ void Client::on_read(std::size_t bytes) {
     ++completed;
   }
   if (begin_ == end_) begin_ = end_ = 0;
-  if (completed > 0) issue(completed);
+  if (completed > 0) {
+    if (options_.rate > 0) {
+      pace();
+    } else {
+      issue(completed);
+    }
+  }
   // Re-arm the read only after the other ready completions have sent their requests: Asio
   // first tries the read at once, and a reply cannot be there yet this soon after the request.
   boost::asio::post(socket_.get_executor(), [this] { read(); });

@@ -2,6 +2,11 @@
 // requests as replies arrived (one write per read), and records each reply's latency from the
 // moment its request was handed to the socket to the moment its last byte was parsed.
 //
+// With --rate the connection sends on a schedule instead (rate / connections requests per
+// second, at a random phase): a request goes out when it is due and the window has room, and its
+// latency counts from when it was due, so the time a slow server kept it waiting is counted
+// (no coordinated omission).
+//
 // Lifetime: owned by its thread's LoadThread and used only on that thread's io_context; the
 // owner destroys it after the io_context has stopped running, so no handler outlives it.
 #pragma once
@@ -13,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "keyspace.h"
 #include "options.h"
@@ -36,7 +42,10 @@ class Client {
   };
 
   // Composes `count` requests after the ones not yet written, and writes if the socket is idle.
-  void issue(std::size_t count);
+  // `due`: when the request was due (--rate), or {} for "when it is written".
+  void issue(std::size_t count, BenchClock::time_point due = {});
+  // --rate: issues what is due and fits the window, then waits for the next due time.
+  void pace();
   void write();
   void read();
   void on_read(std::size_t bytes);
@@ -44,6 +53,10 @@ class Client {
   void fail();
 
   boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer pacer_;    // --rate only
+  BenchClock::duration interval_{};    // --rate: time between two requests of this connection
+  BenchClock::time_point next_due_{};  // --rate: when the next request is due
+  bool pacer_armed_ = false;
   const BenchOptions& options_;
   const KeySpace& keys_;
   const Window& window_;

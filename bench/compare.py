@@ -20,10 +20,12 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -192,6 +194,42 @@ def scenario_delete(bench, nestcached, args, report):
     report["delete"] = {"p99_ratio": ratio, "runs": res}
 
 
+MEMCASLAP_CONFIG = "key\n16 16 1\nvalue\n100 100 1\ncmd\n0 0.1\n1 0.9\n"
+
+
+def memcaslap_run(server, args, config):
+    """One memcaslap run (libmemcached-tools: a generator nobody here wrote) against `server`:
+    50 connections without pipelining, 16-byte keys, 100-byte values, set 0.1 / get 0.9."""
+    window = f"{max(1, args.keys // 1000 // 50)}k"  # keys per connection: the same key space
+    argv = [args.memcaslap, "-s", f"127.0.0.1:{server.port}", "-T", str(args.bench_threads),
+            "-c", "50", "-w", window, "-t", f"{int(args.duration)}s", "-F", config]
+    before = cpu_seconds(server.proc.pid)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + 60)
+    after = cpu_seconds(server.proc.pid)
+    server.check_alive()
+    match = re.search(r"Ops: (\d+) TPS: (\d+)", done.stdout)
+    if done.returncode != 0 or not match:
+        raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {done.stdout[-500:]}")
+    ops, tps = int(match.group(1)), int(match.group(2))
+    return {"ops_per_sec": tps, "cpu_us_per_op": (after - before) * 1e6 / max(ops, 1)}
+
+
+def scenario_memcaslap(memcached, nestcached, args, report):
+    if not args.memcaslap or not pathlib.Path(args.memcaslap).exists():
+        sys.exit("compare.py: memcaslap not found (Debian: libmemcached-tools)")
+    with tempfile.NamedTemporaryFile("w", suffix=".cnf") as config:
+        config.write(MEMCASLAP_CONFIG)
+        config.flush()
+        res = alternate(args.rounds, [
+            ("memcached", lambda: memcaslap_run(memcached, args, config.name)),
+            ("nestcached", lambda: memcaslap_run(nestcached, args, config.name)),
+        ])
+    # memcaslap reports no percentiles (only a power-of-two histogram): ops/s and CPU only.
+    compare_pair("(memcaslap) flat 1:9 set:get, 50 connections, no pipelining, memcaslap as the "
+                 "generator: nestcached / memcached", res["memcached"], res["nestcached"],
+                 "memcached", "nestcached", METRICS[:2], report)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,8 +248,10 @@ def main():
     ap.add_argument("--subtree-nodes", type=int, default=100000)
     ap.add_argument("--churn-period", type=float, default=1.0)
     ap.add_argument("--delete-connections", type=int, default=20)
+    ap.add_argument("--memcaslap", default=shutil.which("memcaslap") or "/usr/bin/memcaslap")
     ap.add_argument("--scenarios", default="a,b,getn,delete",
-                    help="comma list of a, b, getn, delete")
+                    help="comma list of a, b, getn, delete, memcaslap (case a's shape driven "
+                         "by memcaslap, the independent generator)")
     ap.add_argument("--json-out", help="write every run's figures here")
     ap.add_argument("--nestcached-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for nestcached only (e.g. GLIBC_TUNABLES=...)")
@@ -256,6 +296,8 @@ def main():
                 scenario_getn(bench, nestcached_server, args, report)
             elif name == "delete":
                 scenario_delete(bench, nestcached_server, args, report)
+            elif name == "memcaslap":
+                scenario_memcaslap(memcached, nestcached_server, args, report)
             else:
                 sys.exit(f"compare.py: unknown scenario {name}")
             sys.stdout.flush()

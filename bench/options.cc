@@ -91,6 +91,7 @@ std::string check_ranges(const BenchOptions& o) {
   if (o.value_size > 1024 * 1024) return "--value-size: at most 1m";
   if (!(o.duration > 0 && o.duration <= kMaxDuration)) return "--duration: (0, 3600] seconds";
   if (!(o.warmup >= 0 && o.warmup <= 60)) return "--warmup: [0, 60] seconds";
+  if (!(o.rate >= 0 && o.rate <= 1e8)) return "--rate: [0, 1e8] requests per second";
   if (o.depth == 0 || o.depth > 32) return "--depth: 1..32";
   if (o.workload == WorkloadKind::gettree && o.depth < 2) return "--depth: gettree needs 2+";
   if (o.subtree_nodes < 3) return "--subtree-nodes: at least 3";
@@ -130,6 +131,9 @@ ParsedBenchOptions parse_bench_options(int argc, const char* const* argv) {
       "duration,d", po::value(&o.duration)->default_value(o.duration),
       "seconds measured (the run stops by itself)")(
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds run before measuring")(
+      "rate", po::value(&o.rate)->default_value(o.rate),
+      "requests per second in all, sent on a fixed schedule; latency counts from when each "
+      "was due (0: as fast as replies come)")(
       "workload,w", po::value(&workload)->default_value(workload),
       "flat | nested | sep | getn | gettree | subtree-delete")(
       "depth", po::value(&o.depth)->default_value(o.depth),

@@ -31,6 +31,10 @@ struct BenchOptions {
   unsigned get_weight = 9;
   double duration = 10;  // seconds measured
   double warmup = 1;     // seconds run before measuring
+  // --rate: requests per second in all, on a fixed schedule (open loop); 0 sends each request
+  // as soon as the window has room (closed loop). With a rate, latency runs from the moment a
+  // request was due, so a server that falls behind is charged for the wait it caused.
+  double rate = 0;
   WorkloadKind workload = WorkloadKind::flat;
   std::size_t depth = 4;  // segments per path for nested/sep/getn/gettree
   Prefill prefill = Prefill::on;

@@ -44,8 +44,8 @@ void print_text(std::ostream& out, const BenchOptions& o, const Results& r) {
   const RunStats& s = r.load;
   out << "nestcache-bench " << workload_name(o.workload) << " -> " << server_text(o) << "  threads "
       << o.threads << "  connections " << o.connections << "  pipeline " << o.pipeline
-      << "\n  keys " << o.keys << "  value " << o.value_size << " B  ratio " << o.set_weight << ':'
-      << o.get_weight;
+      << (o.rate > 0 ? "  rate " + fixed(o.rate, 0) + "/s" : std::string()) << "\n  keys " << o.keys
+      << "  value " << o.value_size << " B  ratio " << o.set_weight << ':' << o.get_weight;
   if (o.workload != WorkloadKind::flat) out << "  depth " << o.depth;
   out << '\n';
   if (r.prefill_seconds >= 0) {
@@ -76,9 +76,9 @@ void print_json(std::ostream& out, const BenchOptions& o, const Results& r) {
   const RunStats& s = r.load;
   out << "{\"workload\":\"" << workload_name(o.workload) << "\",\"server\":\"" << server_text(o)
       << "\",\"threads\":" << o.threads << ",\"connections\":" << o.connections
-      << ",\"pipeline\":" << o.pipeline << ",\"keys\":" << o.keys
-      << ",\"value_size\":" << o.value_size << ",\"ratio\":\"" << o.set_weight << ':'
-      << o.get_weight << "\",\"depth\":" << o.depth
+      << ",\"pipeline\":" << o.pipeline << ",\"rate\":" << fixed(o.rate, 1)
+      << ",\"keys\":" << o.keys << ",\"value_size\":" << o.value_size << ",\"ratio\":\""
+      << o.set_weight << ':' << o.get_weight << "\",\"depth\":" << o.depth
       << ",\"prefill_seconds\":" << fixed(r.prefill_seconds, 3)
       << ",\"seconds\":" << fixed(r.seconds, 3)
       << ",\"ops_per_sec\":" << fixed(per_second(s.ops(), r.seconds), 1) << ",\"ops\":" << s.ops()
