@@ -132,6 +132,9 @@ def scenario_load(name, bench, memcached, nestcached, args, report):
     extra, text = LOAD_SCENARIOS[name]
     extra = extra + ["-k", str(args.keys), "-V", str(args.value_size), "-r", args.ratio,
                      "--prefill", "off"]
+    if args.rate:
+        extra += ["--rate", str(args.rate)]
+        text += f", {args.rate:.0f} requests/s offered"
     res = alternate(args.rounds, [
         ("memcached", lambda: bench.run(memcached, extra)),
         ("nestcached", lambda: bench.run(nestcached, extra)),
@@ -245,6 +248,10 @@ def main():
     ap.add_argument("--keys", type=int, default=100000)
     ap.add_argument("--value-size", type=int, default=100)
     ap.add_argument("--ratio", default="1:9")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="a and b: offer this many requests/s on a fixed schedule (the same load "
+                         "for both servers: compares latency at equal ops/s) instead of as many "
+                         "as the servers answer")
     ap.add_argument("--subtree-nodes", type=int, default=100000)
     ap.add_argument("--churn-period", type=float, default=1.0)
     ap.add_argument("--delete-connections", type=int, default=20)
