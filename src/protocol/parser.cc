@@ -77,11 +77,26 @@ KeyRules key_rules(const ParseOptions& options) {
 // Fills command.path and command.key from tokens[first, last).
 ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Command& command) {
   const KeyRules rules = key_rules(line.options);
-  for (std::size_t i = first; i < last; ++i) {
-    std::string_view detail;
-    if (auto error = append_key(line.tokens[i], rules, command.path, detail);
-        error != ParseError::none) {
-      return failure(error, line.size, detail);
+  const std::string_view* tokens = line.tokens.data();
+  if (rules.separator == '\0') {
+    // A segment per token (a getn's usual path): check them all, then copy them in one go, which
+    // costs less than a checked push_back each (~20 instructions per segment).
+    const std::size_t depth = command.path.size();
+    for (std::size_t i = first; i < last; ++i) {
+      std::string_view detail;
+      if (auto error = check_path_segment(tokens[i], rules, depth + (i - first), detail);
+          error != ParseError::none) {
+        return failure(error, line.size, detail);
+      }
+    }
+    command.path.insert(command.path.end(), tokens + first, tokens + last);
+  } else {
+    for (std::size_t i = first; i < last; ++i) {
+      std::string_view detail;
+      if (auto error = append_key(tokens[i], rules, command.path, detail);
+          error != ParseError::none) {
+        return failure(error, line.size, detail);
+      }
     }
   }
   if (last > first) {
@@ -94,13 +109,10 @@ ParseResult take_path(const Line& line, std::size_t first, std::size_t last, Com
 
 // Checks each key of a multi-key command and keeps its token for the engine.
 ParseResult take_keys(const Line& line, std::size_t first, Command& command) {
-  Path scratch;
   const KeyRules rules = key_rules(line.options);
   for (std::size_t i = first; i < line.tokens.size(); ++i) {
     std::string_view detail;
-    scratch.clear();
-    if (auto error = append_key(line.tokens[i], rules, scratch, detail);
-        error != ParseError::none) {
+    if (auto error = check_key(line.tokens[i], rules, detail); error != ParseError::none) {
       return failure(error, line.size, detail);
     }
     command.keys.push_back(line.tokens[i]);

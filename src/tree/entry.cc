@@ -17,6 +17,13 @@ constexpr std::size_t kChunkHeader = sizeof(std::size_t);
 void* allocate(std::size_t size) {
   void* p = std::malloc(size);
   if (p == nullptr) throw std::bad_alloc();
+  // Kids slots keep a tag above an Entry's 48-bit address. Linux hands out higher user
+  // addresses only to an mmap that asks for them, so this never fails in practice; were it
+  // to, the store fails rather than the tag corrupting a pointer.
+  if ((reinterpret_cast<uintptr_t>(p) & ~Kids::kAddressMask) != 0) {
+    std::free(p);
+    throw std::bad_alloc();
+  }
   return p;
 }
 
@@ -54,20 +61,6 @@ std::size_t Entry::allocation_bound(std::size_t name_size, std::size_t data_size
          kFirstTable;
 }
 
-std::size_t Kids::allocated() const {
-  std::size_t total = chunk_size(this);
-  if (cap_ == 0) {
-    const ChildSet* set = big();
-    // absl's flat_hash_set: one slot pointer and one control byte per unit of capacity, plus
-    // a group of cloned control bytes, in one allocation.
-    if (set->capacity() != 0) {
-      total += set->capacity() * (sizeof(Entry*) + 1) + 16 + kChunkHeader;
-    }
-    total += sizeof(ChildSet) + kChunkHeader;
-  }
-  return total;
-}
-
 // ---- Entry ----
 
 std::size_t Entry::alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
@@ -84,9 +77,9 @@ Entry* Entry::create(std::string_view name, std::size_t data_capacity, bool kids
   node->name_size_ = static_cast<uint8_t>(name.size());
   node->bits_ = static_cast<uint8_t>((kids_slot ? kKidsSlot : 0) | (value_slot ? kValueBit : 0));
   node->depth_ = depth;
-  if (value_slot) std::memset(node->tail(), 0, kValueSlotSize);
+  std::memcpy(node->tail(), name.data(), name.size());
   if (kids_slot) node->set_slot(nullptr);
-  std::memcpy(const_cast<char*>(node->name_ptr()), name.data(), name.size());
+  if (value_slot) std::memset(node->value_slot(), 0, kValueSlotSize);
   return node;
 }
 
@@ -100,15 +93,15 @@ Entry* Entry::copy(const Entry* from, std::size_t data_capacity, bool kids_slot,
   node->bits_ = static_cast<uint8_t>((from->bits_ & ~kValueBit) | (kids_slot ? kKidsSlot : 0) |
                                      (value_slot ? kValueBit : 0));
   node->depth_ = from->depth_;
+  std::memcpy(node->tail(), from->tail(), from->name_size_);
   if (value_slot) {
     if (from->has_value_slot()) {
-      std::memcpy(node->tail(), from->tail(), kValueSlotSize);
+      std::memcpy(node->value_slot(), from->value_slot(), kValueSlotSize);
     } else {
-      std::memset(node->tail(), 0, kValueSlotSize);
+      std::memset(node->value_slot(), 0, kValueSlotSize);
     }
   }
   if (kids_slot) node->set_slot(from->slot());  // a Kids* or the sole child, as `from` had
-  std::memcpy(const_cast<char*>(node->name_ptr()), from->name().data(), from->name_size_);
   if (value_slot) {
     const std::size_t keep = std::min<std::size_t>(from->data_size(), data_capacity);
     node->set_data_size(keep);
@@ -130,11 +123,11 @@ std::size_t Entry::data_capacity() const {
 
 uint64_t Entry::cas() const {
   uint64_t cas = 0;
-  if (has_value_slot()) std::memcpy(&cas, tail() + kCasAt, 7);
+  if (has_value_slot()) std::memcpy(&cas, value_slot() + kCasAt, 7);
   return cas;
 }
 
-void Entry::set_cas(uint64_t cas) { std::memcpy(tail() + kCasAt, &cas, 7); }
+void Entry::set_cas(uint64_t cas) { std::memcpy(value_slot() + kCasAt, &cas, 7); }
 
 void Entry::set_exptime(int64_t exptime) {
   exptime_ =
@@ -143,61 +136,150 @@ void Entry::set_exptime(int64_t exptime) {
 
 // ---- Kids ----
 
+namespace {
+
+// The slot array of a hash table that has never held a child: one empty slot, never written.
+uint64_t kNoSlots[1] = {0};
+
+// A hash table grows before it is more than 3/4 full (linear probing: ~2.5 probes for a miss
+// there, ~1.5 for a hit). It starts at 32 slots when a small table overflows into it, and at 4
+// when a shard's empty roots table gets its first child.
+bool over_load(std::size_t size, std::size_t capacity) { return size * 4 > capacity * 3; }
+constexpr uint8_t kFirstBigShift = 5;
+constexpr uint8_t kFirstRootsShift = 2;
+
+std::size_t hash_of(const Entry* child) { return hash_name(child->name()); }
+
+}  // namespace
+
 Kids* Kids::create(Entry* owner, bool big) {
   // Room for two children at first: most tables start small and many stay so.
-  const std::size_t size = sizeof(Kids) + 2 * sizeof(Entry*);
+  const std::size_t size = sizeof(Kids) + 2 * sizeof(uint64_t);
+  static_assert(sizeof(Kids) + sizeof(Big) <= size);
   void* memory = allocate(size);
   auto* kids = new (memory) Kids;
   kids->owner = owner;
   if (big) {
     kids->cap_ = 0;
-    *reinterpret_cast<ChildSet**>(kids + 1) = new ChildSet;
+    kids->count_ = 0;
+    kids->big() = Big{kNoSlots, 0, 0};
   } else {
     kids->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
-        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(Entry*), kSmallKids));
+        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(uint64_t), kSmallKids));
   }
   return kids;
 }
 
+void Kids::free_slots(uint64_t* slots) {
+  if (slots != kNoSlots) std::free(slots);
+}
+
 void Kids::destroy(Kids* kids) {
-  if (kids->cap_ == 0) delete kids->big();
+  if (kids->cap_ == 0) free_slots(kids->big().slots);
   kids->~Kids();
   std::free(kids);
 }
 
-uint16_t Kids::lower_bound(std::string_view name) const {
-  const Entry* const* begin = slots();
-  const Entry* const* it =
-      std::lower_bound(begin, begin + count_, name,
-                       [](const Entry* e, std::string_view n) { return e->name() < n; });
-  return static_cast<uint16_t>(it - begin);
+std::size_t Kids::allocated() const {
+  std::size_t total = chunk_size(this);
+  if (cap_ == 0 && big().slots != kNoSlots) total += chunk_size(big().slots);
+  return total;
 }
 
-Entry* Kids::find_small(std::string_view name) const {
-  const uint16_t i = lower_bound(name);
-  return i < count_ && slots()[i]->name() == name ? slots()[i] : nullptr;
+uint8_t Kids::lower_bound(std::string_view name) const {
+  const uint64_t* begin = small_slots();
+  const uint64_t* it = std::lower_bound(begin, begin + count_, name, [](uint64_t slot, auto n) {
+    return entry_of(slot)->name() < n;
+  });
+  return static_cast<uint8_t>(it - begin);
+}
+
+int Kids::small_index(const Entry* child) const {
+  for (uint8_t i = 0; i < count_; ++i) {
+    if (entry_of(small_slots()[i]) == child) return i;
+  }
+  return -1;
+}
+
+std::size_t Kids::big_index(const Entry* child) const {
+  const std::size_t mask = big_mask();
+  for (std::size_t i = hash_of(child) & mask;; i = (i + 1) & mask) {
+    const uint64_t slot = big().slots[i];
+    if (slot == 0 || entry_of(slot) == child) return i;
+  }
+}
+
+void Kids::big_place(uint64_t slot, std::size_t hash) {
+  Big& table = big();
+  const std::size_t mask = big_mask();
+  std::size_t i = hash & mask;
+  while (table.slots[i] != 0) i = (i + 1) & mask;
+  table.slots[i] = slot;
+  table.top = std::max(table.top, static_cast<uint32_t>(i));
+}
+
+void Kids::big_rehash(uint8_t shift) {
+  Big& table = big();
+  uint64_t* old = table.slots;
+  const std::size_t old_count = big_mask() + 1;
+  auto* slots = static_cast<uint64_t*>(std::calloc(std::size_t{1} << shift, sizeof(uint64_t)));
+  if (slots == nullptr) throw std::bad_alloc();
+  table.slots = slots;
+  table.top = 0;
+  count_ = shift;
+  for (std::size_t i = 0; i < old_count; ++i) {
+    if (old[i] != 0) big_place(old[i], hash_of(entry_of(old[i])));
+  }
+  free_slots(old);
+}
+
+void Kids::big_erase_at(std::size_t at) {
+  // Backward shift: a later child of the run moves into the hole when its own home slot is not
+  // inside (hole, child], i.e. when the hole is on its probe path; repeat from where it was.
+  uint64_t* slots = big().slots;
+  const std::size_t mask = big_mask();
+  std::size_t hole = at;
+  for (std::size_t i = (at + 1) & mask; slots[i] != 0; i = (i + 1) & mask) {
+    const std::size_t home = hash_of(entry_of(slots[i])) & mask;
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      slots[hole] = slots[i];
+      hole = i;
+    }
+  }
+  slots[hole] = 0;
+  --big().size;
 }
 
 Kids* Kids::insert(Kids* kids, Entry* child) {
+  const std::size_t hash = hash_of(child);
   if (kids->cap_ == 0) {
-    kids->big()->insert(child);
+    Big& table = kids->big();
+    if (over_load(table.size + 1u, kids->big_mask() + 1)) {
+      kids->big_rehash(std::max<uint8_t>(kFirstRootsShift, static_cast<uint8_t>(kids->count_ + 1)));
+    }
+    kids->big_place(make_slot(child, hash), hash);
+    ++table.size;
     return kids;
   }
   if (kids->count_ == kids->cap_) {
     if (kids->cap_ >= kSmallKids) {
-      // Too many for a sorted array: a hash set from now on (the header stays where it is).
-      auto* set = new ChildSet;
-      set->reserve(kids->count_ + 1u);
-      for (uint16_t i = 0; i < kids->count_; ++i) set->insert(kids->slots()[i]);
-      set->insert(child);
-      kids->count_ = 0;
+      // Too many for a small table: a hash table from now on (the header stays where it is;
+      // the small slots are copied out first, as Big takes their place).
+      uint64_t small[kSmallKids];
+      const uint8_t count = kids->count_;
+      std::memcpy(small, kids->small_slots(), count * sizeof(uint64_t));
       kids->cap_ = 0;
-      *reinterpret_cast<ChildSet**>(kids + 1) = set;
+      kids->count_ = 0;
+      kids->big() = Big{kNoSlots, 0, 0};
+      kids->big_rehash(kFirstBigShift);
+      for (uint8_t i = 0; i < count; ++i) kids->big_place(small[i], hash_of(entry_of(small[i])));
+      kids->big_place(make_slot(child, hash), hash);
+      kids->big().size = count + 1u;
       return kids;
     }
     // Two more slots: the next malloc size class up (16 bytes), so a table of n children wastes
-    // at most one slot; the copy is of at most kSmallKids pointers.
-    const std::size_t want = sizeof(Kids) + (kids->cap_ + 2u) * sizeof(Entry*);
+    // at most one slot; the copy is of at most kSmallKids slots.
+    const std::size_t want = sizeof(Kids) + (kids->cap_ + 2u) * sizeof(uint64_t);
     void* memory = allocate(want);
     auto* grown = new (memory) Kids;
     grown->owner = kids->owner;
@@ -206,54 +288,63 @@ Kids* Kids::insert(Kids* kids, Entry* child) {
     grown->nodes = kids->nodes;
     grown->count_ = kids->count_;
     grown->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
-        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(Entry*), kSmallKids));
-    std::memcpy(grown->slots(), kids->slots(), kids->count_ * sizeof(Entry*));
+        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(uint64_t), kSmallKids));
+    std::memcpy(grown->small_slots(), kids->small_slots(), kids->count_ * sizeof(uint64_t));
     destroy(kids);
     kids = grown;
   }
-  const uint16_t at = kids->lower_bound(child->name());
-  Entry** slots = kids->slots();
-  std::memmove(slots + at + 1, slots + at, (kids->count_ - at) * sizeof(Entry*));
-  slots[at] = child;
+  const uint8_t at = kids->lower_bound(child->name());
+  uint64_t* slots = kids->small_slots();
+  std::memmove(slots + at + 1, slots + at, (kids->count_ - at) * sizeof(uint64_t));
+  slots[at] = make_slot(child, hash);
   ++kids->count_;
   return kids;
 }
 
 void Kids::erase(Entry* child) {
   if (cap_ == 0) {
-    big()->erase(child);
+    const std::size_t at = big_index(child);
+    if (big().slots[at] != 0) big_erase_at(at);
     return;
   }
-  const uint16_t at = lower_bound(child->name());
-  if (at == count_ || slots()[at] != child) return;
-  Entry** s = slots();
-  std::memmove(s + at, s + at + 1, (count_ - at - 1) * sizeof(Entry*));
+  const int at = small_index(child);
+  if (at < 0) return;
+  uint64_t* s = small_slots();
+  std::memmove(s + at, s + at + 1, (count_ - at - 1) * sizeof(uint64_t));
   --count_;
 }
 
 void Kids::replace(Entry* from, Entry* to) {
+  // Same name, same hash: the tag stays, only the address changes.
+  uint64_t* slot = nullptr;
   if (cap_ == 0) {
-    big()->erase(from);
-    big()->insert(to);
-    return;
+    const std::size_t at = big_index(from);
+    if (big().slots[at] != 0) slot = &big().slots[at];
+  } else if (const int at = small_index(from); at >= 0) {
+    slot = &small_slots()[at];
   }
-  const uint16_t at = lower_bound(from->name());
-  if (at < count_ && slots()[at] == from) slots()[at] = to;
+  if (slot != nullptr) *slot = (*slot & ~kAddressMask) | reinterpret_cast<uintptr_t>(to);
 }
 
 Entry* Kids::take_one() {
   if (cap_ == 0) {
-    auto it = big()->begin();
-    Entry* child = *it;
-    big()->erase(it);
+    // The last child in slot order: nothing after it to move back (unless its run wraps to slot
+    // 0), and `top` keeps the next scan from passing the slots emptied before.
+    Big& table = big();
+    while (table.slots[table.top] == 0) --table.top;
+    const uint32_t at = table.top;
+    Entry* child = entry_of(table.slots[at]);
+    big_erase_at(at);
     return child;
   }
-  return slots()[--count_];
+  return entry_of(small_slots()[--count_]);
 }
 
 void Kids::clear() {
   if (cap_ == 0) {
-    big()->clear();
+    free_slots(big().slots);
+    big() = Big{kNoSlots, 0, 0};
+    count_ = 0;
   } else {
     count_ = 0;
   }

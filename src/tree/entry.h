@@ -1,8 +1,8 @@
 // One node of the tree, and the table of a node's children.
 //
-// An Entry is ONE allocation: a 15-byte fixed header, then (only when the node holds a value)
-// a 31-byte value slot, then (only when the node has ever had children) its children slot, then
-// its name, then its value bytes:
+// An Entry is ONE allocation: a 15-byte fixed header, then its name, then (only when the node
+// has ever had children) its children slot, then (only when the node holds a value) a 31-byte
+// value slot and its value bytes:
 //
 //   offset 0   void*    up         where the node hangs: the Kids table it sits in (its
 //                                  parent's, or the shard's roots), or its parent Entry itself
@@ -14,16 +14,16 @@
 //         13   uint8    bits       has_value, fetched, has_kids_slot, sole_child, up_is_parent,
 //                                  has_value_slot, referenced
 //         14   uint8    depth
-//         15   [value slot, 31 bytes, when has_value_slot; fields unaligned, read with memcpy:
+//         15   char     name[name_size]   at a fixed offset: a lookup compares it at once
+//              [void*   children]  when has_kids_slot (unaligned): nullptr, the node's Kids
+//                                  table, or its only child (bit sole_child)
+//              [value slot, 31 bytes, when has_value_slot; fields unaligned, read with memcpy:
 //                +0  Entry*  lru_prev   the shard's LRU of valued nodes (most recent at the head)
 //                +8  Entry*  lru_next
 //               +16  uint32  flags
 //               +20  uint32  data_size
-//               +24  uint56  cas        the unique, little-endian; 7e16 stores before it wraps]
-//              [void*   children]  when has_kids_slot (unaligned): nullptr, the node's Kids
-//                                  table, or its only child (bit sole_child)
-//              char     name[name_size]
-//              char     data[data_size]   (value slot only) up to the allocation's usable size
+//               +24  uint56  cas        the unique, little-endian; 7e16 stores before it wraps
+//               +31  char    data[data_size]   up to the allocation's usable size]
 //
 // So a node with a value has the 46-byte header it always had (a leaf `field0` with a 32-byte
 // value: 15 + 31 + 6 + 32 = 84 bytes, a 96-byte malloc chunk), while a valueless inner node
@@ -45,10 +45,21 @@
 // (or its sole child's up), its LRU neighbours and its deadline index entry: O(1) however many
 // children it has.
 //
-// Kids is one allocation too: a 24-byte header, then either up to kSmallKids child pointers
-// sorted by name (most nodes have a few children) or, past that, a pointer to a flat_hash_set.
-// It also carries the logical bytes, item count and node count of the whole subtree below its
-// owner, so a detached subtree leaves `stats bytes`/`curr_items`/`tree_nodes` at once (see
+// Kids is one allocation too, a 24-byte header and then either
+//
+//   small: uint64 slot[cap]      up to kSmallKids children, sorted by name (most nodes have few)
+//   big:   uint64* slots         past that, a hash table: its array of 2^count_ slots,
+//          uint32 size, top      open addressing, linear probing (Kids::Big)
+//
+// where every slot is a tagged pointer: the child's address in the low 48 bits, 16 bits of its
+// name's hash in the top 16 (Kids::tag_of). A lookup hashes the name once and follows only the
+// slot whose tag matches, so each level of a path costs the table's header line, one slot line
+// and the one child's Entry: no name compares against the wrong siblings (a small table is
+// scanned by tag, not binary-searched by name) and, unlike a flat_hash_set, no separate set
+// object or control bytes to load first. The tags take no memory.
+//
+// The table also carries the logical bytes, item count and node count of the whole subtree below
+// its owner, so a detached subtree leaves `stats bytes`/`curr_items`/`tree_nodes` at once (see
 // Tree::Shard::unlink). A node with a sole child has no table: its subtree's figures are summed
 // down the chain of sole children to the first table or leaf (Tree::Shard::subtree, O(depth) like
 // propagating a change up), and a new table starts with the figures of the child that moves into
@@ -63,7 +74,7 @@
 #include <cstring>
 #include <string_view>
 
-#include <absl/container/flat_hash_set.h>
+#include <absl/base/attributes.h>
 #include <absl/hash/hash.h>
 #include <absl/numeric/int128.h>
 
@@ -72,7 +83,7 @@ namespace nestcache {
 struct Entry;
 struct Kids;
 
-// Segment names are short (a path's levels are often 1-16 bytes), so the children hash sets
+// Segment names are short (a path's levels are often 1-16 bytes), so the children tables
 // and the shard choice use a hash and a compare made for short strings.
 namespace name_detail {
 
@@ -92,7 +103,7 @@ inline uint64_t seed() { return reinterpret_cast<uintptr_t>(&kSeedAnchor); }
 
 }  // namespace name_detail
 
-// The hash of a segment name, for the children hash sets and (its top bits) the shard. Up to
+// The hash of a segment name, for the children tables and (its top bits) the shard. Up to
 // 16 bytes: the bytes in two words (overlapping loads, never past the name), folded by one
 // 64x64->128 multiply, as wyhash does for short inputs: ~15 instructions. Longer names go to
 // absl's hash, through absl::string_view (this absl has its own string_view type; a
@@ -140,21 +151,6 @@ inline bool same_name(std::string_view a, std::string_view b) {
   return ((x[0] ^ y[0]) | (x[n >> 1] ^ y[n >> 1]) | (x[n - 1] ^ y[n - 1])) == 0;
 }
 
-struct EntryNameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view name) const { return hash_name(name); }
-  std::size_t operator()(const Entry* entry) const;
-};
-
-struct EntryNameEq {
-  using is_transparent = void;
-  bool operator()(const Entry* a, const Entry* b) const;
-  bool operator()(const Entry* a, std::string_view b) const;
-  bool operator()(std::string_view a, const Entry* b) const;
-};
-
-using ChildSet = absl::flat_hash_set<Entry*, EntryNameHash, EntryNameEq>;
-
 struct Entry {
   // A node named `name` with room for `data_capacity` value bytes (data_size starts at 0), a
   // value slot when `value_slot` and a children slot when `kids_slot`. Freed with destroy().
@@ -171,10 +167,10 @@ struct Entry {
   // Value bytes this allocation can hold without moving (0 without a value slot).
   std::size_t data_capacity() const;
 
-  std::string_view name() const { return {name_ptr(), name_size_}; }
-  std::string_view data() const { return {name_ptr() + name_size_, data_size()}; }
+  std::string_view name() const { return {tail(), name_size_}; }
+  std::string_view data() const { return {value_slot() + kValueSlotSize, data_size()}; }
   // Requires has_value_slot().
-  char* data_ptr() { return const_cast<char*>(name_ptr()) + name_size_; }
+  char* data_ptr() { return value_slot() + kValueSlotSize; }
   std::size_t data_size() const { return field<uint32_t>(kDataSizeAt); }
   // Sets the value length; the bytes at data_ptr() are the caller's to write (<= capacity).
   // Requires has_value_slot().
@@ -198,8 +194,8 @@ struct Entry {
   void clear_children() { set_kids(nullptr); }
   bool has_children() const;
   // The child named `name`, or nullptr.
-  Entry* find_child(std::string_view name) const;
-  // Calls fn(Entry*) for each child; in name order unless the table is a hash set.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Entry* find_child(std::string_view name) const;
+  // Calls fn(Entry*) for each child; in name order unless the table is a hash table.
   template <typename Fn>
   void for_each_child(Fn&& fn) const;
 
@@ -295,28 +291,29 @@ struct Entry {
                                 bool value_slot);
   char* tail() { return reinterpret_cast<char*>(this) + offsetof(Entry, tail_); }
   const char* tail() const { return reinterpret_cast<const char*>(this) + offsetof(Entry, tail_); }
-  std::size_t value_bytes() const { return (bits_ & kValueBit) ? kValueSlotSize : 0; }
   std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(void*) : 0; }
-  const char* name_ptr() const { return tail() + value_bytes() + kids_bytes(); }
+  // After the name and the children slot (if any).
+  char* value_slot() { return tail() + name_size_ + kids_bytes(); }
+  const char* value_slot() const { return tail() + name_size_ + kids_bytes(); }
   // A value slot field; T{} without a value slot.
   template <typename T>
   T field(std::size_t at) const {
     T value{};
-    if (bits_ & kValueBit) std::memcpy(&value, tail() + at, sizeof(T));
+    if (bits_ & kValueBit) std::memcpy(&value, value_slot() + at, sizeof(T));
     return value;
   }
   template <typename T>
   void set_field(std::size_t at, T value) {
-    std::memcpy(tail() + at, &value, sizeof(T));
+    std::memcpy(value_slot() + at, &value, sizeof(T));
   }
   // The children slot (unaligned: read and written with memcpy); nullptr without one.
   void* slot() const {
     if (!(bits_ & kKidsSlot)) return nullptr;
     void* p;
-    std::memcpy(&p, tail() + value_bytes(), sizeof(p));
+    std::memcpy(&p, tail() + name_size_, sizeof(p));
     return p;
   }
-  void set_slot(void* p) { std::memcpy(tail() + value_bytes(), &p, sizeof(p)); }
+  void set_slot(void* p) { std::memcpy(tail() + name_size_, &p, sizeof(p)); }
   void set_bit(uint8_t bit, bool on) {
     bits_ = static_cast<uint8_t>(on ? (bits_ | bit) : (bits_ & ~bit));
   }
@@ -337,26 +334,37 @@ struct Entry {
 static_assert(offsetof(Entry, tail_) == 15 && sizeof(Entry) == 16);
 static_assert(Entry::kCasAt + 7 == Entry::kValueSlotSize);
 
-// The children of one node (or a shard's top level): one allocation, see the top of this file.
+// The children of one node (or a shard's top level), see the top of this file.
 struct Kids {
   static constexpr uint8_t kSmallKids = 16;
 
-  // An empty table for `owner` (nullptr for a shard's roots); `big` starts it as a hash set.
+  // An empty table for `owner` (nullptr for a shard's roots); `big` starts it as a hash table.
   static Kids* create(Entry* owner, bool big = false);
   static void destroy(Kids* kids);
 
-  std::size_t size() const { return cap_ == 0 ? big()->size() : count_; }
+  std::size_t size() const { return cap_ == 0 ? big().size : count_; }
   bool empty() const { return size() == 0; }
   bool is_big() const { return cap_ == 0; }
-  Entry* find(std::string_view name) const {
-    return cap_ != 0 ? find_small(name) : find(name, hash_name(name));
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Entry* find(std::string_view name) const {
+    return find(name, hash_name(name));
   }
-  // The same, given hash_name(name) (a hash set's probe uses it; a sorted table ignores it).
-  Entry* find(std::string_view name, std::size_t hash) const {
-    if (cap_ != 0) return find_small(name);
-    const ChildSet& set = *big();
-    auto it = set.find(name, hash);
-    return it == set.end() ? nullptr : *it;
+  // The same, given hash_name(name). Only a slot whose tag matches is followed to its Entry.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Entry* find(std::string_view name, std::size_t hash) const {
+    const uint64_t want = tag_of(hash);
+    if (cap_ != 0) {
+      const uint64_t* s = small_slots();
+      for (uint8_t i = 0; i < count_; ++i) {
+        if (matches(s[i], want, name)) return entry_of(s[i]);
+      }
+      return nullptr;
+    }
+    const Big& table = big();
+    const std::size_t mask = big_mask();
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = table.slots[i];
+      if (slot == 0) return nullptr;  // the table is never full
+      if (matches(slot, want, name)) return entry_of(slot);
+    }
   }
   // Adds `child` (no child of that name may be present). May move the table: returns where it
   // is now; the caller re-points the owner and the children (relink).
@@ -371,13 +379,18 @@ struct Kids {
   template <typename Fn>
   void for_each(Fn&& fn) const {
     if (cap_ == 0) {
-      for (Entry* child : *big()) fn(child);
+      const Big& table = big();
+      for (std::size_t i = 0; i <= big_mask(); ++i) {
+        if (table.slots[i] != 0) fn(entry_of(table.slots[i]));
+      }
     } else {
-      for (uint16_t i = 0; i < count_; ++i) fn(slots()[i]);
+      for (uint8_t i = 0; i < count_; ++i) fn(entry_of(small_slots()[i]));
     }
   }
-  // The memory this table really takes (its allocation, and the hash set's when big).
+  // The memory this table really takes (its allocation, and the hash table's slots when big).
   std::size_t allocated() const;
+  // The hash table's slot count (1 while it holds no array); 0 for a small table.
+  std::size_t capacity() const { return cap_ == 0 ? big_mask() + 1 : 0; }
 
   Entry* owner;
   uint32_t items = 0;  // valued nodes below `owner`
@@ -391,19 +404,54 @@ struct Kids {
   }
   void add_bytes(int64_t delta) { set_bytes(bytes() + static_cast<uint64_t>(delta)); }
 
+  // A slot is a child's address in its low 48 bits (user-space addresses on x86-64 and AArch64
+  // Linux fit; allocate() refuses one that does not) and 16 bits of its name's hash above them:
+  // a lookup compares the tag and follows only a slot that matches (one in 65536 by chance), so
+  // it reads one child's Entry, not every candidate's. The tag is bits 42..57 of the hash:
+  // clear of the low bits that index a hash table and of the top 6 that pick the shard.
+  static uint64_t tag_of(std::size_t hash) { return (uint64_t{hash} << 6) & ~kAddressMask; }
+  static Entry* entry_of(uint64_t slot) { return reinterpret_cast<Entry*>(slot & kAddressMask); }
+  static uint64_t make_slot(Entry* child, std::size_t hash) {
+    return reinterpret_cast<uintptr_t>(child) | tag_of(hash);
+  }
+  static constexpr uint64_t kAddressMask = (uint64_t{1} << 48) - 1;
+
  private:
+  // A hash table (cap_ == 0) keeps this after the header: open addressing with linear probing
+  // over 2^shift tagged slots (0 = empty), at most 3/4 full so that every probe sequence ends at
+  // an empty slot; erase moves the rest of a run back instead of leaving tombstones. A table
+  // that has never held a child points at one shared empty slot (shift 0).
+  struct Big {
+    uint64_t* slots;
+    uint32_t size;
+    uint32_t top;  // no child sits past slots[top] (take_one scans down from there)
+  };
+
   Kids() = default;
-  Entry** slots() { return reinterpret_cast<Entry**>(this + 1); }
-  Entry* const* slots() const { return reinterpret_cast<Entry* const*>(this + 1); }
-  ChildSet* big() const { return *reinterpret_cast<ChildSet* const*>(this + 1); }
-  Entry* find_small(std::string_view name) const;
-  // Index of the first slot whose name is >= name.
-  uint16_t lower_bound(std::string_view name) const;
+  static bool matches(uint64_t slot, uint64_t want, std::string_view name) {
+    return ((slot ^ want) & ~kAddressMask) == 0 && same_name(entry_of(slot)->name(), name);
+  }
+  uint64_t* small_slots() { return reinterpret_cast<uint64_t*>(this + 1); }
+  const uint64_t* small_slots() const { return reinterpret_cast<const uint64_t*>(this + 1); }
+  Big& big() { return *reinterpret_cast<Big*>(this + 1); }
+  const Big& big() const { return *reinterpret_cast<const Big*>(this + 1); }
+  std::size_t big_mask() const { return (std::size_t{1} << count_) - 1; }
+  // Index of the first small slot whose name is >= name.
+  uint8_t lower_bound(std::string_view name) const;
+  // The index of `child`'s slot, or -1.
+  int small_index(const Entry* child) const;
+  std::size_t big_index(const Entry* child) const;
+  // Empties big slot `at`, moving back the children after it in its run that may take it.
+  void big_erase_at(std::size_t at);
+  void big_place(uint64_t slot, std::size_t hash);
+  // Rebuilds the hash table with 2^shift slots.
+  void big_rehash(uint8_t shift);
+  static void free_slots(uint64_t* slots);
 
   uint32_t bytes_low_ = 0;
   uint16_t bytes_high_ = 0;
-  uint8_t count_ = 0;
-  uint8_t cap_ = 0;  // slots (at most kSmallKids); 0 = a hash set (pointer in the first slot)
+  uint8_t count_ = 0;  // small: children; big: log2 of the hash table's slot count
+  uint8_t cap_ = 0;    // slots (at most kSmallKids); 0 = a hash table (Big after the header)
 };
 
 static_assert(sizeof(Kids) == 24);
@@ -420,9 +468,13 @@ inline Entry* Entry::parent() const {
 }
 
 inline Entry* Entry::find_child(std::string_view name) const {
-  if (Entry* only = sole_child()) return only->name() == name ? only : nullptr;
-  const Kids* k = kids();
-  return k != nullptr ? k->find(name) : nullptr;
+  void* children = slot();  // read once: the sole child or the table
+  if (children == nullptr) return nullptr;
+  if (bits_ & kSoleChild) {
+    auto* only = static_cast<Entry*>(children);
+    return same_name(only->name(), name) ? only : nullptr;
+  }
+  return static_cast<const Kids*>(children)->find(name);
 }
 
 template <typename Fn>
@@ -432,19 +484,6 @@ void Entry::for_each_child(Fn&& fn) const {
   } else if (const Kids* k = kids()) {
     k->for_each(fn);
   }
-}
-
-inline std::size_t EntryNameHash::operator()(const Entry* entry) const {
-  return (*this)(entry->name());
-}
-inline bool EntryNameEq::operator()(const Entry* a, const Entry* b) const {
-  return same_name(a->name(), b->name());
-}
-inline bool EntryNameEq::operator()(const Entry* a, std::string_view b) const {
-  return same_name(a->name(), b);
-}
-inline bool EntryNameEq::operator()(std::string_view a, const Entry* b) const {
-  return same_name(a, b->name());
 }
 
 }  // namespace nestcache

@@ -70,7 +70,7 @@ StoreResult Tree::store(const Path& path, const StoreArgs& args) {
   const StoreResult result = with_shard(path[0], [&](Shard& shard, int64_t now) {
     return shard.store(path, args, options_.strict_parents, next_cas_, now);
   });
-  // A table that grew (a hash set doubles) can take more than the bound: evict the excess.
+  // A table that grew (a hash table doubles) can take more than the bound: evict the excess.
   if (options_.evict) reserve(path[0], 0);
   return result;
 }

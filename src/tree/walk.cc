@@ -8,7 +8,7 @@
 namespace nestcache {
 namespace {
 
-// The live children of `node` in name order: a small table is kept so already, a hash set is
+// The live children of `node` in name order: a small table is kept so already, a hash table is
 // sorted here.
 std::vector<Entry*> sorted_live(const Entry& node, int64_t now) {
   std::vector<Entry*> live;

@@ -223,7 +223,7 @@ TEST(CollectTest, AValueThatOutgrowsItsNodeKeepsItsSubtreeAndDeadline) {
   collect_all(tree);
   EXPECT_FALSE(has_value(tree, {"p", "c0"}));
   EXPECT_EQ(tree.stats().nodes, 0u);
-  EXPECT_LT(tree.stats().allocated, 64u);  // what is left is the roots table's one slot
+  EXPECT_LT(tree.stats().allocated, 64u);  // what is left is the roots table's slot array
 }
 
 TEST(CollectTest, HugeSubtreeDeleteIsFreedInBoundedPasses) {

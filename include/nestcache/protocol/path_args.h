@@ -21,11 +21,10 @@ struct KeyRules {
 // checked by the parser): the split alone, without the checks.
 void split_key(std::string_view token, char separator, Path& path);
 
-namespace path_args_detail {
-
-// One segment of append_key.
-inline ParseError append_segment(std::string_view segment, const KeyRules& rules, Path& path,
-                                 std::string_view& detail) {
+// Whether `segment` may be the path's segment number `depth` (0-based), by append_key's rules
+// below; `detail` is set as there.
+inline ParseError check_path_segment(std::string_view segment, const KeyRules& rules,
+                                     std::size_t depth, std::string_view& detail) {
   switch (check_segment(segment, rules.max_segment)) {
     case SegmentError::none:
       break;
@@ -41,9 +40,21 @@ inline ParseError append_segment(std::string_view segment, const KeyRules& rules
       }
       break;
   }
-  if (path.size() >= rules.max_depth) {
+  if (depth >= rules.max_depth) {
     detail = "path too deep";
     return ParseError::bad_path;
+  }
+  return ParseError::none;
+}
+
+namespace path_args_detail {
+
+// One segment of append_key.
+inline ParseError append_segment(std::string_view segment, const KeyRules& rules, Path& path,
+                                 std::string_view& detail) {
+  if (auto error = check_path_segment(segment, rules, path.size(), detail);
+      error != ParseError::none) {
+    return error;
   }
   path.push_back(segment);
   return ParseError::none;
@@ -55,8 +66,7 @@ inline ParseError append_segment(std::string_view segment, const KeyRules& rules
 // separator. A segment over max_segment bytes (250: memcached's key rule) is memcached's
 // bad_format; the extension rules give bad_path with `detail` set: an empty segment, more than
 // max_depth segments, and (when validating, i.e. nested mode) a control character.
-// Inline, like check_segment: a getn parses one token per level, and the three calls per token
-// cost more than the checks (~230 instructions per four-level getn).
+// Inline, like check_segment: a call per segment would cost more than the checks.
 inline ParseError append_key(std::string_view token, const KeyRules& rules, Path& path,
                              std::string_view& detail) {
   using path_args_detail::append_segment;
@@ -65,6 +75,22 @@ inline ParseError append_key(std::string_view token, const KeyRules& rules, Path
     const std::size_t at = token.find(rules.separator);
     const std::string_view segment = token.substr(0, at);
     if (auto error = append_segment(segment, rules, path, detail); error != ParseError::none) {
+      return error;
+    }
+    if (at == std::string_view::npos) return ParseError::none;
+    token.remove_prefix(at + 1);
+  }
+}
+
+// The checks of append_key without building the path: a multi-get's keys are checked by the
+// parser and split again by the engine (split_key).
+inline ParseError check_key(std::string_view token, const KeyRules& rules,
+                            std::string_view& detail) {
+  if (rules.separator == '\0') return check_path_segment(token, rules, 0, detail);
+  for (std::size_t depth = 0;; ++depth) {
+    const std::size_t at = token.find(rules.separator);
+    if (auto error = check_path_segment(token.substr(0, at), rules, depth, detail);
+        error != ParseError::none) {
       return error;
     }
     if (at == std::string_view::npos) return ParseError::none;

@@ -182,7 +182,7 @@ class Tree {
  private:
   Shard& shard_for(std::string_view top) const;
   // The shard for a top segment whose name hashes to `hash`: its top bits, so that the low bits
-  // (which a shard's roots hash set probes and filters by) stay spread within a shard.
+  // (which a shard's roots hash table probes by) stay spread within a shard.
   static std::size_t shard_index(std::size_t hash) {
     return hash >> (std::numeric_limits<std::size_t>::digits - kShardBits);
   }
