@@ -58,3 +58,17 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+    def stats(self):
+        """The server's `stats` as {name: text}."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"stats\r\n")
+            data = b""
+            while not data.endswith(b"END\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return {parts[1]: parts[2] for parts in
+                (line.split(" ", 2) for line in data.decode().split("\r\n"))
+                if len(parts) == 3 and parts[0] == "STAT"}
