@@ -46,12 +46,15 @@ Connection::~Connection() {
   stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Connection::start(const std::string& peer) {
-  if (engine_.verbosity() >= 1)
+bool Connection::start(const std::string& peer) {
+  if (engine_.verbosity() >= 1) {
     std::clog << "<" << fd_ << " new client connection from " << peer << '\n';
-  loop_.watch(fd_, watched_, *this);
+  }
+  if (loop_.watch(fd_, watched_, *this)) return true;
+  std::cerr << "nestcached: cannot watch a new connection: " << std::strerror(errno) << '\n';
+  close();
+  return false;
 }
-
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
@@ -78,7 +81,7 @@ void Connection::on_ready(uint32_t events) {
 void Connection::watch_for(uint32_t events) {
   if (watched_ == events) return;
   watched_ = events;
-  loop_.change(fd_, events, *this);
+  if (!loop_.change(fd_, events, *this)) close();
 }
 
 void Connection::receive() {
@@ -189,6 +192,7 @@ void Connection::send() {
     sending_ = false;
     last_active_ = loop_.now();
     watch_for(EPOLLIN);
+    if (closed_) return;
   }
   if (closing_) {
     close();

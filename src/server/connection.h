@@ -29,8 +29,9 @@ class Connection final : public EventLoop::Handler {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Starts watching the socket; `peer` is for -v logs.
-  void start(const std::string& peer);
+  // Starts watching the socket (false, and closed, if the kernel refuses); `peer` is for -v
+  // logs.
+  bool start(const std::string& peer);
   void on_ready(uint32_t events) override;
   // Closes the socket at once, dropping unsent replies.
   void close();
@@ -45,6 +46,7 @@ class Connection final : public EventLoop::Handler {
   // Parses and executes what is buffered, then sends the replies.
   void process();
   void send();
+  // Watches the socket for `events` instead; closes the connection if the kernel refuses.
   void watch_for(uint32_t events);
 
   int fd_;

@@ -40,18 +40,18 @@ EventLoop::~EventLoop() {
   ::close(epoll_fd_);
 }
 
-void EventLoop::watch(int fd, uint32_t events, Handler& handler) {
+bool EventLoop::watch(int fd, uint32_t events, Handler& handler) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = &handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) fail("epoll_ctl add");
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-void EventLoop::change(int fd, uint32_t events, Handler& handler) {
+bool EventLoop::change(int fd, uint32_t events, Handler& handler) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = &handler;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) fail("epoll_ctl mod");
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
 void EventLoop::forget(int fd) {

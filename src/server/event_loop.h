@@ -40,9 +40,10 @@ class EventLoop {
 
   // Loop thread only. `events` are EPOLLIN / EPOLLOUT (level-triggered). A handler must stay
   // alive until the round in which it is forgotten has ended: events of that round may still
-  // name it.
-  void watch(int fd, uint32_t events, Handler& handler);
-  void change(int fd, uint32_t events, Handler& handler);
+  // name it. watch() and change() return false (errno set) when the kernel refuses, which it
+  // does only when short of memory: the caller closes that descriptor.
+  [[nodiscard]] bool watch(int fd, uint32_t events, Handler& handler);
+  [[nodiscard]] bool change(int fd, uint32_t events, Handler& handler);
   void forget(int fd);
   // Runs handler.on_ready(0) at the end of this round (or of the next one, when called from a
   // handler run that way), without waiting for the kernel: how a handler with more work yields

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <iostream>
 
 namespace nestcache {
 
@@ -46,12 +45,7 @@ void Worker::open(int fd, const std::string& peer) {
   } else {
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    try {
-      connection->start(peer);
-    } catch (const std::system_error& e) {  // epoll_ctl out of kernel memory
-      std::cerr << "nestcached: cannot watch a new connection: " << e.what() << '\n';
-      connection->close();
-    }
+    connection->start(peer);  // closes it if the kernel cannot watch it
   }
   Connection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));

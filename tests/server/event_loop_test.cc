@@ -45,7 +45,7 @@ TEST(EventLoopTest, ReportsReadableDescriptorsUntilDrained) {
   EventLoop loop;
   SocketPair pair;
   Recorder handler(loop);
-  loop.watch(pair.fd[0], EPOLLIN, handler);
+  ASSERT_TRUE(loop.watch(pair.fd[0], EPOLLIN, handler));
 
   loop.run_once(0ms);
   EXPECT_TRUE(handler.calls.empty()) << "nothing was sent yet";
@@ -68,8 +68,8 @@ TEST(EventLoopTest, ChangeSwitchesToWritabilityAndForgetStopsEvents) {
   EventLoop loop;
   SocketPair pair;
   Recorder handler(loop);
-  loop.watch(pair.fd[0], EPOLLIN, handler);
-  loop.change(pair.fd[0], EPOLLOUT, handler);
+  ASSERT_TRUE(loop.watch(pair.fd[0], EPOLLIN, handler));
+  ASSERT_TRUE(loop.change(pair.fd[0], EPOLLOUT, handler));
   loop.run_once(1000ms);
   ASSERT_EQ(handler.calls.size(), 1u);
   EXPECT_TRUE(handler.calls[0] & EPOLLOUT);
@@ -78,6 +78,14 @@ TEST(EventLoopTest, ChangeSwitchesToWritabilityAndForgetStopsEvents) {
   ASSERT_EQ(::write(pair.fd[1], "x", 1), 1);
   loop.run_once(0ms);
   EXPECT_EQ(handler.calls.size(), 1u);
+}
+
+TEST(EventLoopTest, RefusedDescriptorsAreReportedNotThrown) {
+  EventLoop loop;
+  Recorder handler(loop);
+  EXPECT_FALSE(loop.watch(-1, EPOLLIN, handler));
+  SocketPair pair;
+  EXPECT_FALSE(loop.change(pair.fd[0], EPOLLOUT, handler)) << "never watched";
 }
 
 TEST(EventLoopTest, SoonRunsAtTheEndOfTheRoundWithoutWaiting) {
