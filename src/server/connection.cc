@@ -55,6 +55,7 @@ bool Connection::start(const std::string& peer) {
   close();
   return false;
 }
+
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
