@@ -144,9 +144,7 @@ uint64_t kNoSlots[1] = {0};
 // A hash table grows before it is more than 3/4 full (linear probing: ~2.5 probes for a miss
 // there, ~1.5 for a hit). It starts at 32 slots when a small table overflows into it, and at 4
 // when a shard's empty roots table gets its first child.
-constexpr bool over_load(std::size_t size, std::size_t capacity) {
-  return size * 4 > capacity * 3;
-}
+constexpr bool over_load(std::size_t size, std::size_t capacity) { return size * 4 > capacity * 3; }
 constexpr uint8_t kFirstBigShift = 5;
 // A small table that overflows moves into a hash table of this size at once: it must take them.
 static_assert(!over_load(Kids::kSmallKids + 1u, std::size_t{1} << kFirstBigShift));
