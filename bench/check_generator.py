@@ -23,16 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from compare import Server, cpu_seconds, free_port  # noqa: E402
-
-MEMASLAP_CONFIG = """key
-16 16 1
-value
-100 100 1
-cmd
-0 0.1
-1 0.9
-"""
+from compare import MEMCASLAP_CONFIG, Server, cpu_seconds, free_port  # noqa: E402
 
 
 def children_cpu():
@@ -74,7 +65,7 @@ def main():
     window = f"{max(1, 100 // args.connections)}k"
     results = {}
     with tempfile.NamedTemporaryFile("w", suffix=".cnf") as config:
-        config.write(MEMASLAP_CONFIG)
+        config.write(MEMCASLAP_CONFIG)
         config.flush()
         memcached = Server("memcached", argv, port)
         try:

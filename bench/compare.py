@@ -200,6 +200,7 @@ def scenario_delete(bench, nestcached, args, report):
     report["delete"] = {"p99_ratio": ratio, "runs": res}
 
 
+# memcaslap -F: 16-byte keys, 100-byte values, set 0.1 / get 0.9 (check_generator.py too).
 MEMCASLAP_CONFIG = "key\n16 16 1\nvalue\n100 100 1\ncmd\n0 0.1\n1 0.9\n"
 
 
@@ -230,27 +231,24 @@ def memcaslap_run(server, args, config):
 
 
 def scenario_memcaslap(memcached, nestcached_argv, args, report):
-    """`nestcached_argv(port)`: the command line of a nestcached. memcaslap's keys hold control bytes, which memcached takes as key bytes; so does nestcached
-    in --compat (plain clients unchanged), while nested mode refuses them as segments. The
-    scenario therefore drives its own `nestcached --compat`, on a fresh port."""
+    """Case (a) driven by memcaslap. memcaslap's keys hold control bytes, which memcached takes as
+    key bytes; so does nestcached in --compat (plain clients unchanged), while nested mode refuses
+    them as segments. So this drives its own `nestcached --compat` (`nestcached_argv(port)`: the
+    command line of a nestcached), on a fresh port."""
     if not args.memcaslap or not pathlib.Path(args.memcaslap).exists():
         sys.exit("compare.py: memcaslap not found (Debian: libmemcached-tools)")
     port = free_port()
     nestcached = Server("nestcached --compat", nestcached_argv(port) + ["--compat"], port)
     try:
-        run_memcaslap_pair(memcached, nestcached, args, report)
+        with tempfile.NamedTemporaryFile("w", suffix=".cnf") as config:
+            config.write(MEMCASLAP_CONFIG)
+            config.flush()
+            res = alternate(args.rounds, [
+                ("memcached", lambda: memcaslap_run(memcached, args, config.name)),
+                ("nestcached", lambda: memcaslap_run(nestcached, args, config.name)),
+            ])
     finally:
         nestcached.stop()
-
-
-def run_memcaslap_pair(memcached, nestcached, args, report):
-    with tempfile.NamedTemporaryFile("w", suffix=".cnf") as config:
-        config.write(MEMCASLAP_CONFIG)
-        config.flush()
-        res = alternate(args.rounds, [
-            ("memcached", lambda: memcaslap_run(memcached, args, config.name)),
-            ("nestcached", lambda: memcaslap_run(nestcached, args, config.name)),
-        ])
     # memcaslap reports no percentiles (only a power-of-two histogram): ops/s and CPU only.
     compare_pair("(memcaslap) flat 1:9 set:get, 50 connections, no pipelining, memcaslap as the "
                  "generator: nestcached / memcached", res["memcached"], res["nestcached"],

@@ -70,6 +70,7 @@ def read_line(sock, buf):
 
 
 def load(port, scenario, count, value_size):
+    """Stores `count` keys with noreply sets, and waits for them with a version round trip."""
     value = b"v" * value_size
     tail = b" 0 0 %d noreply\r\n" % value_size + value + b"\r\n"
     with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -84,23 +85,13 @@ def load(port, scenario, count, value_size):
         line, _ = read_line(sock, b"")
         if not line.startswith(b"VERSION"):
             raise RuntimeError(f"expected VERSION after the sets, got {line[:200]!r}")
-        sock.sendall(b"stats\r\n")
-        buf = b""
-        stats = {}
-        while True:
-            line, buf = read_line(sock, buf)
-            if line == b"END":
-                break
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == b"STAT":
-                stats[parts[1].decode()] = parts[2].decode()
-    return stats
 
 
 def measure(command, port, scenario, count, value_size, settle):
     server = Server(command[0], command, port)
     try:
-        stats = load(port, scenario, count, value_size)
+        load(port, scenario, count, value_size)
+        stats = server.stats()
         time.sleep(settle)
         rss = vm_rss_kb(server.proc.pid)
     finally:
