@@ -1,6 +1,5 @@
 #include "nestcache/server/server.h"
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>

@@ -81,6 +81,8 @@ class Harness {
   bool closed() const { return closed_; }
   Engine& engine() { return engine_; }
   Counters& counters() { return counters_; }
+  StatsRegistry& registry() { return registry_; }
+  const ParseOptions& parse_options() const { return parse_; }
   Parser& parser() { return parser_; }
   ManualClock& clock() { return clock_; }
   Tree& tree() { return tree_; }

@@ -11,9 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "nestcache/common/clock.h"
+#include "../engine/harness.h"
 #include "nestcache/config/options.h"
-#include "nestcache/tree/tree.h"
 
 namespace nestcache {
 namespace {
@@ -26,15 +25,9 @@ Options daemon_defaults() {
   return parse_options(1, argv).options;
 }
 
-// An engine with its tree, as the daemon has, and one event loop.
+// The engine test harness's engine, with the daemon's defaults, and one event loop.
 struct Served {
-  Options options = daemon_defaults();
-  ManualClock clock{1'700'000'000};
-  Tree tree{clock, tree_options(options)};
-  StatsRegistry stats;
-  Counters& counters = stats.make_counters();
-  ParseOptions parse = parser_options(options);
-  Engine engine{tree, clock, stats, options};
+  Harness harness{daemon_defaults()};
   EventLoop loop;
 };
 
@@ -45,9 +38,10 @@ class Client {
     int fd[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0);
     peer_ = fd[1];
-    served.stats.curr_connections.fetch_add(1);  // as Worker::adopt counts it
-    connection_ = std::make_unique<Connection>(fd[0], served.loop, served.engine, served.parse,
-                                               served.counters, served.stats,
+    Harness& h = served.harness;
+    h.registry().curr_connections.fetch_add(1);  // as Worker::adopt counts it
+    connection_ = std::make_unique<Connection>(fd[0], served.loop, h.engine(), h.parse_options(),
+                                               h.counters(), h.registry(),
                                                [this](Connection*) { closed_ = true; });
     EXPECT_TRUE(connection_->start("test"));
   }
