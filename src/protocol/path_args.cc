@@ -3,16 +3,10 @@
 namespace nestcache {
 
 void split_key(std::string_view token, char separator, Path& path) {
-  if (separator == '\0') {
-    path.push_back(token);
-    return;
-  }
-  for (std::size_t at = token.find(separator); at != std::string_view::npos;
-       at = token.find(separator)) {
-    path.push_back(token.substr(0, at));
-    token.remove_prefix(at + 1);
-  }
-  path.push_back(token);
+  for_each_segment(token, separator, [&path](std::string_view segment) {
+    path.push_back(segment);
+    return true;
+  });
 }
 
 }  // namespace nestcache

@@ -17,11 +17,24 @@ struct KeyRules {
   std::size_t max_segment = kMaxSegmentLength;
 };
 
-// Appends the segments of a key token that append_key has already accepted (a multi-get's keys,
+// Calls fn(segment) for each segment of `token`: the token itself, or its pieces split on
+// `separator` ('\0': no splitting), while fn returns true. False when fn stopped it.
+template <typename Fn>
+inline bool for_each_segment(std::string_view token, char separator, Fn&& fn) {
+  if (separator == '\0') return fn(token);
+  for (;;) {
+    const std::size_t at = token.find(separator);
+    if (!fn(token.substr(0, at))) return false;
+    if (at == std::string_view::npos) return true;
+    token.remove_prefix(at + 1);
+  }
+}
+
+// Appends the segments of a key token that check_key has already accepted (a multi-get's keys,
 // checked by the parser): the split alone, without the checks.
 void split_key(std::string_view token, char separator, Path& path);
 
-// Whether `segment` may be the path's segment number `depth` (0-based), by append_key's rules
+// Whether `segment` may be the path's segment number `depth` (0-based), by check_key's rules
 // below; `detail` is set as there.
 inline ParseError check_path_segment(std::string_view segment, const KeyRules& rules,
                                      std::size_t depth, std::string_view& detail) {
@@ -47,55 +60,37 @@ inline ParseError check_path_segment(std::string_view segment, const KeyRules& r
   return ParseError::none;
 }
 
-namespace path_args_detail {
-
-// One segment of append_key.
-inline ParseError append_segment(std::string_view segment, const KeyRules& rules, Path& path,
-                                 std::string_view& detail) {
-  if (auto error = check_path_segment(segment, rules, path.size(), detail);
-      error != ParseError::none) {
-    return error;
-  }
-  path.push_back(segment);
-  return ParseError::none;
+// Checks the segments of one key token as the path's segments number `depth` on, and hands
+// each accepted one to keep(segment); stops at the first that is refused. A segment over
+// max_segment bytes (250: memcached's key rule) is memcached's bad_format; the extension rules
+// give bad_path with `detail` set: an empty segment, more than max_depth segments, and (when
+// validating, i.e. nested mode) a control character. Inline, like check_segment: a call per
+// segment would cost more than the checks.
+template <typename Keep>
+inline ParseError check_key(std::string_view token, const KeyRules& rules, std::size_t depth,
+                            std::string_view& detail, Keep&& keep) {
+  ParseError error = ParseError::none;
+  for_each_segment(token, rules.separator, [&](std::string_view segment) {
+    error = check_path_segment(segment, rules, depth++, detail);
+    if (error != ParseError::none) return false;
+    keep(segment);
+    return true;
+  });
+  return error;
 }
 
-}  // namespace path_args_detail
-
-// Appends the segments of one key token to `path`: the token itself, or its pieces split on the
-// separator. A segment over max_segment bytes (250: memcached's key rule) is memcached's
-// bad_format; the extension rules give bad_path with `detail` set: an empty segment, more than
-// max_depth segments, and (when validating, i.e. nested mode) a control character.
-// Inline, like check_segment: a call per segment would cost more than the checks.
-inline ParseError append_key(std::string_view token, const KeyRules& rules, Path& path,
-                             std::string_view& detail) {
-  using path_args_detail::append_segment;
-  if (rules.separator == '\0') return append_segment(token, rules, path, detail);
-  for (;;) {
-    const std::size_t at = token.find(rules.separator);
-    const std::string_view segment = token.substr(0, at);
-    if (auto error = append_segment(segment, rules, path, detail); error != ParseError::none) {
-      return error;
-    }
-    if (at == std::string_view::npos) return ParseError::none;
-    token.remove_prefix(at + 1);
-  }
-}
-
-// The checks of append_key without building the path: a multi-get's keys are checked by the
-// parser and split again by the engine (split_key).
+// The checks alone: a multi-get's keys are checked by the parser and split again by the engine
+// (split_key).
 inline ParseError check_key(std::string_view token, const KeyRules& rules,
                             std::string_view& detail) {
-  if (rules.separator == '\0') return check_path_segment(token, rules, 0, detail);
-  for (std::size_t depth = 0;; ++depth) {
-    const std::size_t at = token.find(rules.separator);
-    if (auto error = check_path_segment(token.substr(0, at), rules, depth, detail);
-        error != ParseError::none) {
-      return error;
-    }
-    if (at == std::string_view::npos) return ParseError::none;
-    token.remove_prefix(at + 1);
-  }
+  return check_key(token, rules, 0, detail, [](std::string_view) {});
+}
+
+// Appends the segments of one key token to `path`, checked as check_key does.
+inline ParseError append_key(std::string_view token, const KeyRules& rules, Path& path,
+                             std::string_view& detail) {
+  return check_key(token, rules, path.size(), detail,
+                   [&path](std::string_view segment) { path.push_back(segment); });
 }
 
 }  // namespace nestcache
