@@ -152,6 +152,12 @@ constexpr uint8_t kFirstRootsShift = 2;
 
 std::size_t hash_of(const Entry* child) { return hash_name(child->name()); }
 
+// The small slots a Kids allocation at `memory` has room for: all malloc gave, up to kSmallKids.
+uint8_t small_capacity(void* memory) {
+  return static_cast<uint8_t>(std::min<std::size_t>(
+      (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(uint64_t), Kids::kSmallKids));
+}
+
 }  // namespace
 
 Kids* Kids::create(Entry* owner, bool big) {
@@ -166,8 +172,7 @@ Kids* Kids::create(Entry* owner, bool big) {
     kids->count_ = 0;
     kids->big() = Big{kNoSlots, 0, 0};
   } else {
-    kids->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
-        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(uint64_t), kSmallKids));
+    kids->cap_ = small_capacity(memory);
   }
   return kids;
 }
@@ -289,8 +294,7 @@ Kids* Kids::insert(Kids* kids, Entry* child) {
     grown->items = kids->items;
     grown->nodes = kids->nodes;
     grown->count_ = kids->count_;
-    grown->cap_ = static_cast<uint8_t>(std::min<std::size_t>(
-        (malloc_usable_size(memory) - sizeof(Kids)) / sizeof(uint64_t), kSmallKids));
+    grown->cap_ = small_capacity(memory);
     std::memcpy(grown->small_slots(), kids->small_slots(), kids->count_ * sizeof(uint64_t));
     destroy(kids);
     kids = grown;
