@@ -9,6 +9,10 @@ ratios of medians (nestcached / memcached):
   server CPU / op  lower is better    goal <= 1.0   (utime+stime deltas of /proc/PID/stat)
   p99 latency      lower is better    goal <= 1.1
 
+Scenarios a and b run twice: closed loop (each connection sends when its reply is in, so the
+faster server is offered more), then at one fixed offered load for both, 0.7x the slower
+server's closed-loop ops/s (--equal-load), where p99 and CPU/op compare like for like.
+
 plus, on nestcached alone: the server CPU of a getn at depth 4 against a flat get (goal
 <= 1.1), and a 100k-node subtree delete under load: its reply latency (goal < 1 ms) and the p99
 of concurrent gets with the deletes against the same load without them (goal <= 1.1).
@@ -100,6 +104,10 @@ METRICS = [
 ]
 
 
+# At an offered rate both servers serve the same ops/s by construction: no goal on it.
+AT_RATE_METRICS = [(m[0], m[1], m[2], None, m[4]) if m[0] == "ops/s" else m for m in METRICS]
+
+
 def compare_pair(label, runs_a, runs_b, name_a, name_b, metrics, report):
     """Prints medians and ratio b/a for each metric; returns {metric: ratio}."""
     print(f"\n== {label}")
@@ -135,15 +143,29 @@ def scenario_load(name, bench, memcached, nestcached, args, report):
     if args.rate:
         extra += ["--rate", str(args.rate)]
         text += f", {args.rate:.0f} requests/s offered"
-    res = alternate(args.rounds, [
-        ("memcached", lambda: bench.run(memcached, extra)),
-        ("nestcached", lambda: bench.run(nestcached, extra)),
-    ])
-    # At an offered rate both serve the same ops/s by construction: no goal on it.
-    metrics = [(m[0], m[1], m[2], None, m[4]) if args.rate and m[0] == "ops/s" else m
-               for m in METRICS]
+    def both(argv):
+        return alternate(args.rounds, [
+            ("memcached", lambda: bench.run(memcached, argv)),
+            ("nestcached", lambda: bench.run(nestcached, argv)),
+        ])
+
+    res = both(extra)
     compare_pair(f"({name}) flat {args.ratio} set:get, {text}: nestcached / memcached",
-                 res["memcached"], res["nestcached"], "memcached", "nestcached", metrics, report)
+                 res["memcached"], res["nestcached"], "memcached", "nestcached",
+                 AT_RATE_METRICS if args.rate else METRICS, report)
+    if args.rate or not args.equal_load:
+        return
+    # Closed loop, the server that answers faster is offered more requests, and with the
+    # generator on the same cores both p99s sit at a scheduler tick (bench/README.md, "p99
+    # without pipelining"). So latency is also compared at one offered load both servers carry.
+    slower = min(statistics.median(r["ops_per_sec"] for r in res[s])
+                 for s in ("memcached", "nestcached"))
+    rate = round(args.equal_load * slower, -3)
+    res = both(extra + ["--rate", str(rate)])
+    compare_pair(f"({name}) the same, {rate:.0f} requests/s offered to both ({args.equal_load} x "
+                 f"the slower one's ops/s above): nestcached / memcached",
+                 res["memcached"], res["nestcached"], "memcached", "nestcached",
+                 AT_RATE_METRICS, report)
 
 
 def scenario_getn(bench, nestcached, args, report):
@@ -274,6 +296,10 @@ def main():
                     help="a and b: offer this many requests/s on a fixed schedule (the same load "
                          "for both servers: compares latency at equal ops/s) instead of as many "
                          "as the servers answer")
+    ap.add_argument("--equal-load", type=float, default=0.7, metavar="FRACTION",
+                    help="a and b without --rate: also run each at FRACTION of the slower "
+                         "server's closed-loop ops/s, offered to both (p99 at equal load); 0: "
+                         "closed loop only")
     ap.add_argument("--subtree-nodes", type=int, default=100000)
     ap.add_argument("--churn-period", type=float, default=1.0)
     ap.add_argument("--delete-connections", type=int, default=20)
