@@ -125,8 +125,9 @@ void Connection::process() {
     if (more_.pending()) {
       engine_.resume(more_, counters_, out_);
       // Each part of a long reply is sent before the next is made, and the other clients of
-      // this thread get a turn in between (a gettree of a million nodes does not hold them up).
-      if (!out_.empty()) {
+      // this thread get a turn in between (a gettree of a million nodes does not hold them up);
+      // so do they after a part that made nothing yet (a slice of a wide node's scan).
+      if (!out_.empty() || more_.pending()) {
         more_work_ = true;  // the rest of this reply, or the requests buffered behind it
         break;
       }
@@ -166,6 +167,9 @@ void Connection::process() {
     send();
   } else if (closing_) {
     close();
+  } else if (more_work_ && !scheduled_) {
+    scheduled_ = true;  // nothing to send yet, but more to make: our next turn
+    loop_.soon(*this);
   }
   // else: wait for more bytes; the socket is watched for EPOLLIN.
 }

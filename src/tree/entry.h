@@ -69,6 +69,7 @@
 // graveyard waiting to be freed. All fields are guarded by the shard's mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -386,6 +387,18 @@ struct Kids {
     } else {
       for (uint8_t i = 0; i < count_; ++i) fn(entry_of(small_slots()[i]));
     }
+  }
+  // Calls fn(Entry*) for each child in the hash table's slots [from, from + count) (clipped to
+  // capacity()), and returns where the next range starts: a scan that lets go of the lock
+  // between ranges (walk.cc). Requires is_big().
+  template <typename Fn>
+  std::size_t for_each_in_slots(std::size_t from, std::size_t count, Fn&& fn) const {
+    const Big& table = big();
+    const std::size_t end = std::min(big_mask() + 1, from + std::min(count, big_mask() + 1));
+    for (std::size_t i = from; i < end; ++i) {
+      if (table.slots[i] != 0) fn(entry_of(table.slots[i]));
+    }
+    return end;
   }
   // The memory this table really takes (its allocation, and the hash table's slots when big).
   std::size_t allocated() const;

@@ -94,8 +94,10 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool valu
       account(static_cast<int64_t>(kids->allocated()));
     }
     const auto before = static_cast<int64_t>(kids->allocated());
+    const std::size_t capacity = kids->capacity();
     Kids* now_at = Kids::insert(kids, node);
     if (now_at != kids) relink(now_at);
+    if (now_at != kids || now_at->capacity() != capacity) ++slot_moves_;
     account(static_cast<int64_t>(now_at->allocated()) - before);
     node->hang_in(now_at);
   }
@@ -375,6 +377,7 @@ void Tree::Shard::unlink(Entry* node) {
   Kids* kids = node->up_table();
   const auto before = static_cast<int64_t>(kids->allocated());
   kids->erase(node);
+  ++slot_moves_;
   node->unhang();
   if (kids != roots_ && kids->size() <= 1) {
     // Down to one child (or none): it hangs directly under the owner, and the table goes.
@@ -415,6 +418,7 @@ void Tree::Shard::clear() {
   });
   const auto before = static_cast<int64_t>(roots_->allocated());
   roots_->clear();
+  ++slot_moves_;
   account(static_cast<int64_t>(roots_->allocated()) - before);
 }
 

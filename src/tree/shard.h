@@ -110,6 +110,12 @@ class Tree::Shard {
   // The top-level nodes of this shard (in no particular order).
   const Kids& roots() const { return *roots_; }
 
+  // Counts the changes that can move a child to another slot of its hash table: an erase (the
+  // children after it in its run move back), a table that grows, a flush. A scan of a wide
+  // node's slots made in slices, letting go of the lock in between (walk.cc), starts over when
+  // this has moved, so that no child present throughout is missed.
+  uint64_t slot_moves() const { return slot_moves_; }
+
   std::mutex mu;
   int64_t flush_at = 0;
 
@@ -167,6 +173,7 @@ class Tree::Shard {
   uint64_t expired_unfetched_ = 0;
   uint64_t evictions_ = 0;
   uint64_t evicted_unfetched_ = 0;
+  uint64_t slot_moves_ = 0;
 };
 
 template <typename Fn>

@@ -65,9 +65,16 @@ std::vector<Entry*> next_children(const Entry& node, const std::string* after, s
 // A node with more children than this is "wide": a resumed walk reads its next kReadAhead child
 // names ahead into the cursor instead of scanning all children at every step. A wide node of n
 // children is then scanned about n / kReadAhead times in a whole walk, not n / budget times, and
-// the names held stay under about a megabyte per wide level.
+// the names held stay under about a megabyte per wide level (two while a scan for the next ones
+// is under way: the last names read stay until it ends, the scan starts after them).
 constexpr std::size_t kWide = 1024;
 constexpr std::size_t kReadAhead = 16384;
+// A scan for the next names looks at this many slots of the wide node's hash table per step
+// (about a millisecond: each live slot is a child's Entry to load), so that a node with 400k
+// children no longer holds its namespace's lock for the 40-80 ms of a whole scan. A scan that
+// had to start over this many times (the table kept changing) is finished in one go.
+constexpr std::size_t kScanSlots = 8192;
+constexpr int kScanRestarts = 2;
 
 // One bounded step of a resumable walk (Tree::walk_step): what is left of its node budget,
 // and where it stopped.
@@ -77,7 +84,66 @@ struct Step {
   absl::FunctionRef<bool(const Path&, const ValueView&)> visit;
   WalkCursor& cursor;             // for the names read ahead
   std::vector<std::string> stop;  // set when the step ends before the walk does
+  Tree::Shard* shard = nullptr;   // whose lock is held now
+  const Entry* last = nullptr;    // the last node looked at in this step
 };
+
+// Ends the step after the last node it looked at (or where it began, if none): a slice of a
+// scan was made and the rest is for the next step.
+void suspend(Step& step) {
+  if (step.last == nullptr) {
+    step.stop = step.cursor.path;
+    return;
+  }
+  step.stop.clear();
+  for (const Entry* node = step.last; node != nullptr; node = node->parent()) {
+    step.stop.emplace_back(node->name());
+  }
+  std::reverse(step.stop.begin(), step.stop.end());
+}
+
+// One slice of the scan of a wide node's children for the next kReadAhead names after `start`
+// (all when null); true when the scan is complete and its names are in `ahead`. The scan starts
+// over when the table may have moved a child between slices (Shard::slot_moves).
+bool scan_slice(const Kids& kids, const std::string* start, WalkCursor::Ahead& ahead, Step& step) {
+  WalkCursor::Ahead::Scan& scan = ahead.scan;
+  const bool same = scan.active && scan.table == &kids && scan.capacity == kids.capacity() &&
+                    scan.moves == step.shard->slot_moves() &&
+                    scan.has_after == (start != nullptr) && (!start || scan.after == *start);
+  if (!same) {
+    const int restarts = scan.active ? scan.restarts + 1 : 0;
+    scan = WalkCursor::Ahead::Scan{};
+    scan.active = true;
+    scan.has_after = start != nullptr;
+    if (start != nullptr) scan.after = *start;
+    scan.capacity = kids.capacity();
+    scan.table = &kids;
+    scan.moves = step.shard->slot_moves();
+    scan.restarts = restarts;
+  }
+  const std::size_t slots = scan.restarts >= kScanRestarts ? scan.capacity : kScanSlots;
+  std::vector<std::string>& best = scan.best;
+  scan.slot = kids.for_each_in_slots(scan.slot, slots, [&](const Entry* child) {
+    if (child->expired(step.now)) return;
+    const std::string_view name = child->name();
+    if (scan.has_after && name <= scan.after) return;
+    if (best.size() < kReadAhead) {
+      best.emplace_back(name);
+      std::push_heap(best.begin(), best.end());
+    } else if (name < best.front()) {
+      std::pop_heap(best.begin(), best.end());
+      best.back() = name;
+      std::push_heap(best.begin(), best.end());
+    }
+  });
+  if (scan.slot < scan.capacity) return false;
+  std::sort_heap(best.begin(), best.end());
+  ahead.names = std::move(best);
+  ahead.next = 0;
+  ahead.complete = ahead.names.size() < kReadAhead;
+  scan = WalkCursor::Ahead::Scan{};
+  return true;
+}
 
 bool same_path(const std::vector<std::string>& owned, const Path& path) {
   return owned.size() == path.size() && std::equal(path.begin(), path.end(), owned.begin());
@@ -85,34 +151,33 @@ bool same_path(const std::vector<std::string>& owned, const Path& path) {
 
 // The read-ahead names of the wide node at `full`, positioned after `after` (all when null);
 // rescans the node's children when the names held are for another node or have run out.
-WalkCursor::Ahead& names_ahead(const Entry& node, const std::string* after, const Path& full,
+// nullptr when the step must end first: the scan goes on in the next one.
+WalkCursor::Ahead* names_ahead(const Entry& node, const std::string* after, const Path& full,
                                Step& step) {
   std::vector<WalkCursor::Ahead>& slots = step.cursor.ahead;
   if (slots.size() <= full.size()) slots.resize(full.size() + 1);
   WalkCursor::Ahead& ahead = slots[full.size()];
   if (!same_path(ahead.owner, full)) {
-    ahead = WalkCursor::Ahead{std::vector<std::string>(full.begin(), full.end()), {}, 0, false};
+    ahead = WalkCursor::Ahead{};
+    ahead.owner.assign(full.begin(), full.end());
   }
   while (after != nullptr && ahead.next < ahead.names.size() && ahead.names[ahead.next] <= *after) {
     ++ahead.next;
   }
   if (ahead.next == ahead.names.size() && !ahead.complete) {
-    // The next names after the last one known (or after `after`): one scan of the children.
+    // The next names after the last one known (or after `after`): a scan of the children.
     std::string last = ahead.names.empty() ? std::string() : ahead.names.back();
     const std::string* start = ahead.names.empty() ? after : &last;
     if (after != nullptr && start != nullptr && *after > *start) start = after;
-    const std::vector<Entry*> next = next_children(node, start, kReadAhead, step.now);
-    ahead.names.clear();
-    ahead.next = 0;
-    ahead.complete = next.size() < kReadAhead;
-    for (const Entry* child : next) ahead.names.emplace_back(child->name());
+    if (!scan_slice(*node.kids(), start, ahead, step)) return nullptr;
   }
-  return ahead;
+  return &ahead;
 }
 
 // Looks at one node (its value, if any); false when the step ends here.
 bool look(Entry* node, const Path& full, Step& step) {
   --step.budget;
+  step.last = node;
   bool more = true;
   if (node->has_value()) {
     node->set_fetched(true);
@@ -129,10 +194,14 @@ bool step_subtree(Entry* node, Path& full, Step& step);
 // has gone since is skipped, and one added in a range already read is not seen (walk_step).
 bool step_wide_children(Entry* node, const std::string* after, Path& full, Step& step) {
   for (;;) {
-    WalkCursor::Ahead& ahead = names_ahead(*node, after, full, step);
-    if (ahead.next == ahead.names.size()) return true;  // complete: no more children
+    WalkCursor::Ahead* ahead = names_ahead(*node, after, full, step);
+    if (ahead == nullptr) {
+      suspend(step);
+      return false;
+    }
+    if (ahead->next == ahead->names.size()) return true;  // complete: no more children
     // A copy: walking the child's subtree may read ahead deeper, which can move this slot.
-    const std::string name = ahead.names[ahead.next++];
+    const std::string name = ahead->names[ahead->next++];
     Entry* child = node->find_child(name);
     if (child == nullptr || child->expired(step.now)) continue;
     full.push_back(child->name());
@@ -280,8 +349,9 @@ bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes
   const std::vector<std::string> at_start = cursor.path;
   // Walks the subtree at `at` (a non-empty path) after the cursor, under its shard's lock.
   auto subtree = [&](const Path& at) {
-    return with_node(at, [&](Shard&, Entry* node) {
+    return with_node(at, [&](Shard& shard, Entry* node) {
       if (node == nullptr) return true;  // gone: nothing of it is left to visit
+      step.shard = &shard;
       Path full = at;
       const bool resumed = !at_start.empty() && at_start.size() >= at.size() &&
                            std::equal(at.begin(), at.end(), at_start.begin());

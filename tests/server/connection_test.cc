@@ -138,5 +138,30 @@ TEST(ConnectionTest, ALongReplyLetsTheOtherClientsOfItsThreadIn) {
   EXPECT_FALSE(reader.closed() || other.closed() || filler.closed());
 }
 
+// A gettree of a node with 40000 children first scans them a slice per turn (walk.cc), making
+// no reply bytes for several turns: the other clients of the thread are answered meanwhile.
+TEST(ConnectionTest, AWideNodesScanLetsTheOtherClientsOfItsThreadIn) {
+  Served served;
+  Client filler(served);
+  std::string fill;
+  for (int i = 0; i < 40000; ++i)
+    fill += "set ns n" + std::to_string(i) + " 0 0 1 noreply\r\nv\r\n";
+  fill += "version\r\n";
+  filler.send(fill, served);
+  run_until(served, [&] { return filler.ends_with("\r\n"); });
+  ASSERT_EQ(filler.receive().rfind("VERSION ", 0), 0u) << filler.receive().substr(0, 80);
+
+  Client reader(served);
+  Client other(served);
+  reader.send("gettree ns\r\n", served);
+  other.send("version\r\n", served);
+  run_until(served, [&] { return other.ends_with("\r\n"); });
+  EXPECT_EQ(other.receive().rfind("VERSION ", 0), 0u) << "the other client was not answered";
+  EXPECT_TRUE(reader.receive().empty()) << "the other client waited for the whole scan";
+  run_until(served, [&] { return reader.ends_with("END\r\n"); });
+  EXPECT_TRUE(reader.ends_with("END\r\n"));
+  EXPECT_EQ(reader.receive().rfind("VALUE ns n0 0 1\r\nv\r\n", 0), 0u);
+}
+
 }  // namespace
 }  // namespace nestcache

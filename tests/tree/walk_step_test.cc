@@ -1,5 +1,6 @@
 // Resumable walks (Tree::walk_step): a walk cut into bounded steps gives what walk() gives, and a
 // walk resumed after the tree changed keeps its order and never repeats a node (protocol.md 5.10).
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -194,10 +195,11 @@ namespace {
 // children at every step, and still gives every child once, in order, however it is stepped.
 class WideWalkStepTest : public WalkStepTest {
  protected:
-  void fill_wide(const Path& parent, int count) {
+  // Children named prefix + 100000..; with another prefix they sit elsewhere in the table.
+  void fill_wide(const Path& parent, int count, const std::string& prefix = "k") {
     for (int i = 0; i < count; ++i) {
       Path path = parent;
-      const std::string name = "k" + std::to_string(100000 + (i * 7919) % count);
+      const std::string name = prefix + std::to_string(100000 + (i * 7919) % count);
       path.push_back(name);
       put(path);
     }
@@ -221,6 +223,60 @@ TEST_F(WideWalkStepTest, NamesReadAheadThatWereDeletedAreSkipped) {
   run({"wide"}, 50);
   EXPECT_EQ(sink_.seen.size(), 5000u - 100u);
   EXPECT_TRUE(std::is_sorted(sink_.seen.begin(), sink_.seen.end()));
+}
+
+// A scan for the next names looks at a slice of the wide node's table per step, so one step never
+// holds the lock for a whole scan of a huge node: steps that visit nothing are part of the walk.
+TEST_F(WideWalkStepTest, AScanOfAWideNodeIsMadeASliceAtATime) {
+  fill_wide({"wide"}, 40000);  // 65536 slots: 8 slices per scan, 3 scans
+  EXPECT_FALSE(step({"wide"}, 1000000));
+  EXPECT_THAT(sink_.seen, IsEmpty()) << "the first step scanned the whole node";
+  const std::size_t steps = 1 + run({"wide"}, 1000000);
+  // Each scan's 8 slices take a step each, but the step that ends a scan goes on visiting into
+  // the next scan's first slice.
+  EXPECT_GE(steps, 3u * 7u);
+  EXPECT_EQ(sink_.seen, walked({"wide"}));
+}
+
+// Removing a child closes its gap in the hash table by moving the children after it back, maybe
+// from a slice not scanned yet into one already scanned (the child would be missed) or, around
+// the table's end, the other way (seen twice): the scan starts over. Nodes of 10000 children
+// (16384 slots, two slices, one scan's worth of names), each with its own names, so that the
+// moves fall differently in each.
+TEST_F(WideWalkStepTest, ChildrenRemovedBetweenSlicesMakeTheScanStartOver) {
+  for (int trial = 0; trial < 20; ++trial) {
+    const std::string wide = "wide" + std::to_string(trial);
+    const std::string prefix = "t" + std::to_string(trial) + "-";
+    fill_wide({wide}, 10000, prefix);
+    cursor_ = WalkCursor();
+    sink_ = Sink();
+    ASSERT_FALSE(step({wide}, 1000000));  // the first slice of the scan
+    for (int i = 0; i < 10000; i += 3) {
+      ASSERT_EQ(tree_.remove({wide, prefix + std::to_string(100000 + i)}), Status::deleted);
+    }
+    run({wide}, 1000000);
+    ASSERT_EQ(sink_.seen, walked({wide})) << "trial " << trial;  // every child left, once
+    ASSERT_EQ(sink_.seen.size(), 10000u - 3334u);
+  }
+}
+
+// A node that changes between every two slices would never be scanned to the end: after two
+// restarts the scan is made in one step.
+TEST_F(WideWalkStepTest, AScanThatKeepsStartingOverIsFinishedInOneStep) {
+  fill_wide({"wide"}, 40000);
+  int removed = 0;
+  std::size_t steps = 0;
+  for (bool done = false; !done; ++steps) {
+    ASSERT_LT(steps, 1000u) << "the walk does not end";
+    done = step({"wide"}, 1000);
+    // The largest names go first: the walk, in name order, has not reached them.
+    ASSERT_EQ(tree_.remove({"wide", "k" + std::to_string(139999 - removed++)}), Status::deleted);
+  }
+  EXPECT_TRUE(std::is_sorted(sink_.seen.begin(), sink_.seen.end()));
+  EXPECT_EQ(std::adjacent_find(sink_.seen.begin(), sink_.seen.end()), sink_.seen.end());
+  EXPECT_EQ(sink_.seen.size(), 40000u - std::size_t(removed) + 1u);  // the last one after the end
+  // 40 steps of 1000 nodes, and 3 scans of a slice and two restarts each.
+  EXPECT_LE(steps, 40u + 3u * 3u + 1u);
 }
 
 TEST_F(WideWalkStepTest, AWideTopLevelIsWalkedWholeInOrder) {

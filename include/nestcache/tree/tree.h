@@ -44,6 +44,19 @@ struct WalkCursor {
     std::vector<std::string> names;
     std::size_t next = 0;   // names[next...] are still to come
     bool complete = false;  // the scan reached the last child: nothing comes after names
+    // A scan for the next names, made a slice of the node's hash table per step (each under
+    // the lock, which is let go of in between): how far it has got.
+    struct Scan {
+      bool active = false;
+      std::string after;  // only names after this one (all when !has_after)
+      bool has_after = false;
+      std::size_t slot = 0;      // the next slot to look at
+      std::size_t capacity = 0;  // the table's slot count when the scan began
+      const void* table = nullptr;
+      uint64_t moves = 0;  // the shard's slot moves then (walk.cc)
+      int restarts = 0;
+      std::vector<std::string> best;  // a max-heap of the smallest names seen so far
+    } scan;
   };
   std::vector<std::string> path;  // empty: the walk has not begun
   std::vector<Ahead> ahead;       // by depth of the wide node (0 = the top level)
@@ -156,6 +169,9 @@ class Tree {
   // with more than 1024 children (and a top level that large) has its next child names read
   // ahead into the cursor, 16384 at a time, so a walk scans it about n / 16384 times, not
   // n / max_nodes times; a child added meanwhile in a range already read ahead is not seen.
+  // Such a scan looks at 8192 slots of the node's hash table per step, so a step may end
+  // having visited no node (false, cursor unchanged but the scan further on); it starts over
+  // if the table moved children meanwhile, and after two such restarts is done in one step.
   bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
                  absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
 
