@@ -56,7 +56,7 @@ Outcome Engine::execute(const Command& command, Counters& counters, std::string&
       get_node(command, counters, out);
       break;
     case Verb::getch:
-      get_children(command, out);
+      get_children(command, out, more);
       break;
     case Verb::gettree:
       get_tree(command, counters, out, more);
@@ -116,6 +116,9 @@ void Engine::resume(ReplyCursor& more, Counters& counters, std::string& out) {
       break;
     case ReplyCursor::Kind::tree:
       get_tree_step(more, counters, out);
+      break;
+    case ReplyCursor::Kind::children:
+      get_children_step(more, out);
       break;
     case ReplyCursor::Kind::none:
       break;

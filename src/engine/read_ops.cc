@@ -16,6 +16,8 @@ namespace {
 constexpr std::size_t kStepOutput = 256 * 1024;
 constexpr std::size_t kStepKeys = 64;
 constexpr std::size_t kStepNodes = 1024;
+// getch: child names per step (at most 1024 * 257 bytes, kStepOutput's size).
+constexpr std::size_t kStepNames = 1024;
 
 // The space-separated tokens of a key written with runs of spaces ("getn a   b").
 KeyTokens tokens_of(std::string_view key) {
@@ -101,12 +103,25 @@ void Engine::get_node(const Command& command, Counters& counters, std::string& o
   reply.reply(Reply::end);
 }
 
-void Engine::get_children(const Command& command, std::string& out) {
-  std::vector<std::string> names;
-  tree_.children(command.path, names);
+void Engine::get_children(const Command& command, std::string& out, ReplyCursor& more) {
+  more.kind_ = ReplyCursor::Kind::children;
+  more.verb_ = command.verb;
+  more.noreply_ = command.noreply;
+  more.root_.assign(command.path.begin(), command.path.end());
+  more.position_.clear();
+  get_children_step(more, out);
+}
+
+void Engine::get_children_step(ReplyCursor& more, std::string& out) {
   Composer reply(out);
-  for (const std::string& name : names) reply.child(name);
+  const Path node(more.root_.begin(), more.root_.end());
+  const bool done = tree_.children_step(node, more.position_, kStepNames,
+                                        [&](std::string_view name) { reply.child(name); });
+  if (!done) return;
   reply.reply(Reply::end);
+  more.kind_ = ReplyCursor::Kind::none;
+  std::vector<std::string>().swap(more.root_);
+  more.position_ = WalkCursor();
 }
 
 void Engine::get_tree(const Command& command, Counters& counters, std::string& out,

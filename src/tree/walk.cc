@@ -277,6 +277,68 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
   });
 }
 
+bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_names,
+                         absl::FunctionRef<void(std::string_view name)> visit) {
+  const int64_t now = clock_.now();
+  std::size_t budget = std::max<std::size_t>(max_names, 1);
+  bool listed_any = !cursor.path.empty();
+  std::string after = listed_any ? cursor.path.back() : std::string();
+  auto list = [&](std::string_view name) {
+    visit(name);
+    --budget;
+    after.assign(name);
+    listed_any = true;
+  };
+  bool done = false;
+  if (path.empty()) {
+    // The top level spans every shard: its names are read ahead, and each is looked up under
+    // its own shard's lock when its turn comes.
+    while (budget > 0) {
+      WalkCursor::Ahead& ahead = top_names_ahead(cursor, listed_any ? &after : nullptr);
+      while (listed_any && ahead.next < ahead.names.size() && ahead.names[ahead.next] <= after) {
+        ++ahead.next;
+      }
+      if (ahead.next == ahead.names.size()) {
+        done = true;
+        break;
+      }
+      const std::string name = ahead.names[ahead.next++];
+      if (with_shard(name, [&](Shard& shard, int64_t at) {
+            return shard.live_child(nullptr, name, at) != nullptr;
+          })) {
+        list(name);
+      }
+    }
+    if (!cursor.ahead.empty() && cursor.ahead[0].complete &&
+        cursor.ahead[0].names.size() <= kWide) {
+      cursor.ahead[0] = WalkCursor::Ahead{};  // as in walk_step: a short top level is read again
+    }
+  } else {
+    done = with_node(path, [&](Shard& shard, Entry* node) {
+      if (node == nullptr || !node->has_children()) return true;
+      const std::string* start = listed_any ? &after : nullptr;
+      if (const Kids* kids = node->kids(); kids == nullptr || kids->size() <= kWide) {
+        for (const Entry* child : next_children(*node, start, budget, now)) list(child->name());
+        return budget > 0;
+      }
+      auto no_values = [](const Path&, const ValueView&) { return true; };  // names only
+      Step step{budget, now, no_values, cursor, {}};
+      step.shard = &shard;
+      for (;;) {
+        WalkCursor::Ahead* ahead = names_ahead(*node, listed_any ? &after : nullptr, path, step);
+        if (ahead == nullptr) return false;  // a slice of the scan: the names come next step
+        if (ahead->next == ahead->names.size()) return true;
+        if (budget == 0) return false;
+        const std::string name = ahead->names[ahead->next++];
+        const Entry* child = node->find_child(name);
+        if (child != nullptr && !child->expired(now)) list(name);
+      }
+    });
+  }
+  if (!done && listed_any) cursor.path.assign(1, after);
+  return done;
+}
+
 bool Tree::walk(const Path& path,
                 absl::FunctionRef<void(const Path& full, const ValueView&)> visit) {
   const int64_t now = clock_.now();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -138,8 +139,9 @@ TEST(ConnectionTest, ALongReplyLetsTheOtherClientsOfItsThreadIn) {
   EXPECT_FALSE(reader.closed() || other.closed() || filler.closed());
 }
 
-// A gettree of a node with 40000 children first scans them a slice per turn (walk.cc), making
-// no reply bytes for several turns: the other clients of the thread are answered meanwhile.
+// A gettree or a getch of a node with 40000 children first scans them a slice per turn
+// (walk.cc), making no reply bytes for several turns: the other clients of the thread are
+// answered meanwhile.
 TEST(ConnectionTest, AWideNodesScanLetsTheOtherClientsOfItsThreadIn) {
   Served served;
   Client filler(served);
@@ -151,16 +153,27 @@ TEST(ConnectionTest, AWideNodesScanLetsTheOtherClientsOfItsThreadIn) {
   run_until(served, [&] { return filler.ends_with("\r\n"); });
   ASSERT_EQ(filler.receive().rfind("VERSION ", 0), 0u) << filler.receive().substr(0, 80);
 
-  Client reader(served);
-  Client other(served);
-  reader.send("gettree ns\r\n", served);
-  other.send("version\r\n", served);
-  run_until(served, [&] { return other.ends_with("\r\n"); });
-  EXPECT_EQ(other.receive().rfind("VERSION ", 0), 0u) << "the other client was not answered";
-  EXPECT_TRUE(reader.receive().empty()) << "the other client waited for the whole scan";
-  run_until(served, [&] { return reader.ends_with("END\r\n"); });
-  EXPECT_TRUE(reader.ends_with("END\r\n"));
-  EXPECT_EQ(reader.receive().rfind("VALUE ns n0 0 1\r\nv\r\n", 0), 0u);
+  struct Case {
+    const char* request;
+    const char* first;  // the reply's first lines
+    long lines;         // its lines, END included
+  };
+  for (const Case& c : {Case{"gettree ns\r\n", "VALUE ns n0 0 1\r\nv\r\n", 2 * 40000 + 1},
+                        Case{"getch ns\r\n", "CHILD n0\r\n", 40000 + 1}}) {
+    const std::string request = c.request;
+    Client reader(served);
+    Client other(served);
+    reader.send(request, served);
+    other.send("version\r\n", served);
+    run_until(served, [&] { return other.ends_with("\r\n"); });
+    EXPECT_EQ(other.receive().rfind("VERSION ", 0), 0u) << request << ": other not answered";
+    EXPECT_TRUE(reader.receive().empty()) << request << ": the other client waited for the scan";
+    run_until(served, [&] { return reader.ends_with("END\r\n"); });
+    EXPECT_TRUE(reader.ends_with("END\r\n")) << request;
+    EXPECT_EQ(reader.receive().rfind(c.first, 0), 0u) << request;
+    const std::string& got = reader.receive();
+    EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), c.lines) << request;
+  }
 }
 
 }  // namespace

@@ -279,6 +279,77 @@ TEST_F(WideWalkStepTest, AScanThatKeepsStartingOverIsFinishedInOneStep) {
   EXPECT_LE(steps, 40u + 3u * 3u + 1u);
 }
 
+// getch's steps (Tree::children_step) list what children() lists, however they are cut.
+class ChildrenStepTest : public WideWalkStepTest {
+ protected:
+  // Steps of up to `max_names` until done; returns how many steps it took.
+  std::size_t list(const Path& path, std::size_t max_names) {
+    std::size_t steps = 1;
+    while (!tree_.children_step(path, cursor_, max_names,
+                                [&](std::string_view name) { names_.emplace_back(name); })) {
+      ++steps;
+    }
+    return steps;
+  }
+  std::vector<std::string> children(const Path& path) {
+    std::vector<std::string> all;
+    tree_.children(path, all);
+    return all;
+  }
+  std::vector<std::string> names_;
+};
+
+TEST_F(ChildrenStepTest, NameByNameGivesWhatChildrenGives) {
+  fill();
+  EXPECT_EQ(list({}, 1), 5u);  // a b c d, and the step that finds no more
+  EXPECT_EQ(names_, children({}));
+  names_.clear();
+  cursor_ = WalkCursor();
+  list({"a"}, 1);
+  EXPECT_THAT(names_, ElementsAre("b", "c"));
+  names_.clear();
+  cursor_ = WalkCursor();
+  EXPECT_EQ(list({"nothing"}, 1), 1u);
+  EXPECT_THAT(names_, IsEmpty());
+}
+
+TEST_F(ChildrenStepTest, AWideNodeIsListedInSlicesAndInOrder) {
+  fill_wide({"wide"}, 40000);
+  ASSERT_FALSE(tree_.children_step({"wide"}, cursor_, 1000000,
+                                   [&](std::string_view name) { names_.emplace_back(name); }));
+  EXPECT_THAT(names_, IsEmpty()) << "the first step scanned the whole node";
+  list({"wide"}, 1000);
+  EXPECT_EQ(names_, children({"wide"}));
+  EXPECT_EQ(names_.size(), 40000u);
+}
+
+TEST_F(ChildrenStepTest, AWideTopLevelIsListedInOrder) {
+  fill_wide({}, 20000);
+  list({}, 777);
+  EXPECT_EQ(names_, children({}));
+  EXPECT_EQ(names_.size(), 20000u);
+}
+
+TEST_F(ChildrenStepTest, NamesReadAheadThatWereDeletedAreNotListed) {
+  fill_wide({"wide"}, 5000);
+  fill_wide({}, 3000, "top");
+  for (const Path& path : {Path{"wide"}, Path{}}) {
+    names_.clear();
+    cursor_ = WalkCursor();
+    ASSERT_FALSE(tree_.children_step(path, cursor_, 10, [&](std::string_view name) {
+      names_.emplace_back(name);
+    }));  // the names are read ahead now
+    const std::string prefix = path.empty() ? "top" : "k";
+    for (int i = 200; i < 300; ++i) {
+      Path child = path;
+      child.push_back(prefix + std::to_string(100000 + i));
+      ASSERT_EQ(tree_.remove(child), Status::deleted);
+    }
+    list(path, 50);
+    EXPECT_EQ(names_, children(path));
+  }
+}
+
 TEST_F(WideWalkStepTest, AWideTopLevelIsWalkedWholeInOrder) {
   fill_wide({}, 20000);
   sink_.stop_every = 333;

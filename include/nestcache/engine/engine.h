@@ -60,7 +60,8 @@ class Engine {
   // Answers keys from `more.next_key_` on, for one step; END when the last is answered.
   void get_step(const KeyTokens& keys, ReplyCursor& more, Counters& counters, std::string& out);
   void get_node(const Command& command, Counters& counters, std::string& out);
-  void get_children(const Command& command, std::string& out);
+  void get_children(const Command& command, std::string& out, ReplyCursor& more);
+  void get_children_step(ReplyCursor& more, std::string& out);
   void get_tree(const Command& command, Counters& counters, std::string& out, ReplyCursor& more);
   void get_tree_step(ReplyCursor& more, Counters& counters, std::string& out);
   void arith(const Command& command, Counters& counters, std::string& out);

@@ -23,7 +23,7 @@ class ReplyCursor {
 
  private:
   friend class Engine;
-  enum class Kind : uint8_t { none, keys, tree };
+  enum class Kind : uint8_t { none, keys, tree, children };
 
   Kind kind_ = Kind::none;
   Verb verb_ = Verb::get;
@@ -32,7 +32,8 @@ class ReplyCursor {
   KeyTokens keys_;
   std::size_t next_key_ = 0;
   int64_t exptime_ = 0;  // gat gats: the new absolute deadline
-  // gettree: the walked node's path and the last node looked at, and how many values so far.
+  // gettree: the walked node's path and the last node looked at, and how many values so far;
+  // getch: the node's path and the last child name listed.
   std::vector<std::string> root_;
   WalkCursor position_;
   uint64_t values_ = 0;

@@ -148,6 +148,13 @@ class Tree {
   // Appends the names of the children of the node at `path` (the top level for an empty path),
   // sorted; false if there is no live node at a non-empty path.
   bool children(const Path& path, std::vector<std::string>& names);
+  // The same a step at a time, for a reply made a part at a time (getch): visits up to
+  // `max_names` child names after `cursor` (which holds the last name listed) in name order, and
+  // returns true when there are no more. A wide node's names are read ahead and scanned in
+  // slices as walk_step does, so a step holds the node's lock for a bounded time and may list
+  // nothing; each name is listed only if its node is still there when its turn comes.
+  bool children_step(const Path& path, WalkCursor& cursor, std::size_t max_names,
+                     absl::FunctionRef<void(std::string_view name)> visit);
 
   // Visits the node at `path` (every top-level node for an empty path) and every valued node
   // below it, depth first in name order; `full` is the node's whole path. False if nothing live
