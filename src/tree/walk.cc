@@ -88,6 +88,14 @@ struct Step {
   const Entry* last = nullptr;    // the last node looked at in this step
 };
 
+// A short top level is read again at the next step, so that names added meanwhile after the
+// cursor are seen, as in a node that is not wide; only a wide top level keeps its names.
+void forget_short_top_level(WalkCursor& cursor) {
+  if (!cursor.ahead.empty() && cursor.ahead[0].complete && cursor.ahead[0].names.size() <= kWide) {
+    cursor.ahead[0] = WalkCursor::Ahead{};
+  }
+}
+
 // Ends the step after the last node it looked at (or where it began, if none): a slice of a
 // scan was made and the rest is for the next step.
 void suspend(Step& step) {
@@ -107,13 +115,12 @@ void suspend(Step& step) {
 // over when the table may have moved a child between slices (Shard::slot_moves).
 bool scan_slice(const Kids& kids, const std::string* start, WalkCursor::Ahead& ahead, Step& step) {
   WalkCursor::Ahead::Scan& scan = ahead.scan;
-  const bool same = scan.active && scan.table == &kids && scan.capacity == kids.capacity() &&
+  const bool same = scan.table == &kids && scan.capacity == kids.capacity() &&
                     scan.moves == step.shard->slot_moves() &&
                     scan.has_after == (start != nullptr) && (!start || scan.after == *start);
   if (!same) {
-    const int restarts = scan.active ? scan.restarts + 1 : 0;
+    const int restarts = scan.table != nullptr ? scan.restarts + 1 : 0;
     scan = WalkCursor::Ahead::Scan{};
-    scan.active = true;
     scan.has_after = start != nullptr;
     if (start != nullptr) scan.after = *start;
     scan.capacity = kids.capacity();
@@ -309,10 +316,7 @@ bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_n
         list(name);
       }
     }
-    if (!cursor.ahead.empty() && cursor.ahead[0].complete &&
-        cursor.ahead[0].names.size() <= kWide) {
-      cursor.ahead[0] = WalkCursor::Ahead{};  // as in walk_step: a short top level is read again
-    }
+    forget_short_top_level(cursor);
   } else {
     done = with_node(path, [&](Shard& shard, Entry* node) {
       if (node == nullptr || !node->has_children()) return true;
@@ -443,11 +447,7 @@ bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes
     }
   }
   if (!done) cursor.path = std::move(step.stop);
-  // A short top level is read again at the next step, so that names added meanwhile after the
-  // cursor are seen, as in a node that is not wide; only a wide top level keeps its names.
-  if (!cursor.ahead.empty() && cursor.ahead[0].complete && cursor.ahead[0].names.size() <= kWide) {
-    cursor.ahead[0] = WalkCursor::Ahead{};
-  }
+  forget_short_top_level(cursor);
   return done;
 }
 

@@ -47,13 +47,12 @@ struct WalkCursor {
     // A scan for the next names, made a slice of the node's hash table per step (each under
     // the lock, which is let go of in between): how far it has got.
     struct Scan {
-      bool active = false;
-      std::string after;  // only names after this one (all when !has_after)
+      const void* table = nullptr;  // the node's table; nullptr: no scan under way
+      std::string after;            // only names after this one (all when !has_after)
       bool has_after = false;
       std::size_t slot = 0;      // the next slot to look at
       std::size_t capacity = 0;  // the table's slot count when the scan began
-      const void* table = nullptr;
-      uint64_t moves = 0;  // the shard's slot moves then (walk.cc)
+      uint64_t moves = 0;        // the shard's slot moves then (walk.cc)
       int restarts = 0;
       std::vector<std::string> best;  // a max-heap of the smallest names seen so far
     } scan;
