@@ -41,6 +41,9 @@ Connection::Connection(int fd, EventLoop& loop, Engine& engine, const ParseOptio
 }
 
 Connection::~Connection() {
+  // A turn asked for with soon() may still be queued for the next round (the last part of a
+  // long reply asks for one more, for requests buffered behind it).
+  loop_.cancel(*this);
   if (!closed_) ::close(fd_);
   // Counted up by the acceptor when it handed the socket over (worker.cc), so that -c holds.
   stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);

@@ -61,6 +61,8 @@ void EventLoop::forget(int fd) {
 
 void EventLoop::soon(Handler& handler) { soon_.push_back(&handler); }
 
+void EventLoop::cancel(Handler& handler) { std::erase(soon_, &handler); }
+
 void EventLoop::post(std::function<void()> task) {
   bool was_empty;
   {

@@ -49,6 +49,9 @@ class EventLoop {
   // handler run that way), without waiting for the kernel: how a handler with more work yields
   // to the others.
   void soon(Handler& handler);
+  // Drops the turns `handler` asked for with soon() that have not begun: a handler calls this
+  // before it is destroyed.
+  void cancel(Handler& handler);
 
   // Any thread. Tasks run on the loop thread, in the order they were posted.
   void post(std::function<void()> task);

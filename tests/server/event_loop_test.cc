@@ -103,6 +103,23 @@ TEST(EventLoopTest, SoonRunsAtTheEndOfTheRoundWithoutWaiting) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
+TEST(EventLoopTest, CancelDropsTheTurnsAskedForWithSoon) {
+  EventLoop loop;
+  Recorder kept(loop);
+  {
+    Recorder gone(loop);
+    gone.again = 5;
+    loop.soon(gone);
+    loop.soon(kept);
+    loop.run_once(0ms);  // gone asks for another turn in the next round
+    EXPECT_EQ(gone.calls.size(), 1u);
+    loop.cancel(gone);  // as a handler does before it is destroyed
+  }
+  loop.soon(kept);
+  loop.run_once(0ms);  // ASan: would call the destroyed handler without cancel()
+  EXPECT_EQ(kept.calls.size(), 2u);
+}
+
 TEST(EventLoopTest, PostedTasksRunOnTheLoopThreadInOrder) {
   EventLoop loop;
   std::vector<int> ran;  // touched by the loop thread only

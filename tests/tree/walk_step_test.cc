@@ -341,8 +341,9 @@ TEST_F(ChildrenStepTest, NamesReadAheadThatWereDeletedAreNotListed) {
     }));  // the names are read ahead now
     const std::string prefix = path.empty() ? "top" : "k";
     for (int i = 200; i < 300; ++i) {
+      const std::string name = prefix + std::to_string(100000 + i);  // a Path holds views
       Path child = path;
-      child.push_back(prefix + std::to_string(100000 + i));
+      child.push_back(name);
       ASSERT_EQ(tree_.remove(child), Status::deleted);
     }
     list(path, 50);
