@@ -104,11 +104,7 @@ void Engine::get_node(const Command& command, Counters& counters, std::string& o
 }
 
 void Engine::get_children(const Command& command, std::string& out, ReplyCursor& more) {
-  more.kind_ = ReplyCursor::Kind::children;
-  more.verb_ = command.verb;
-  more.noreply_ = command.noreply;
-  more.root_.assign(command.path.begin(), command.path.end());
-  more.position_.clear();
+  more.begin_node_reply(ReplyCursor::Kind::children, command);
   get_children_step(more, out);
 }
 
@@ -119,19 +115,12 @@ void Engine::get_children_step(ReplyCursor& more, std::string& out) {
                                         [&](std::string_view name) { reply.child(name); });
   if (!done) return;
   reply.reply(Reply::end);
-  more.kind_ = ReplyCursor::Kind::none;
-  std::vector<std::string>().swap(more.root_);
-  more.position_ = WalkCursor();
+  more.end_node_reply();
 }
 
 void Engine::get_tree(const Command& command, Counters& counters, std::string& out,
                       ReplyCursor& more) {
-  more.kind_ = ReplyCursor::Kind::tree;
-  more.verb_ = command.verb;
-  more.noreply_ = command.noreply;
-  more.root_.assign(command.path.begin(), command.path.end());
-  more.position_.clear();
-  more.values_ = 0;
+  more.begin_node_reply(ReplyCursor::Kind::tree, command);
   get_tree_step(more, counters, out);
 }
 
@@ -150,9 +139,7 @@ void Engine::get_tree_step(ReplyCursor& more, Counters& counters, std::string& o
   Counters::add(counters.cmd_get);
   Counters::add(more.values_ > 0 ? counters.get_hits : counters.get_misses);
   reply.reply(Reply::end);
-  more.kind_ = ReplyCursor::Kind::none;
-  std::vector<std::string>().swap(more.root_);
-  more.position_ = WalkCursor();
+  more.end_node_reply();
 }
 
 }  // namespace nestcache

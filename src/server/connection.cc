@@ -82,6 +82,12 @@ void Connection::on_ready(uint32_t events) {
   // else: in_ must stay as it is until the pending reply is done; the soon() turn comes first.
 }
 
+void Connection::ask_for_turn() {
+  if (scheduled_) return;
+  scheduled_ = true;
+  loop_.soon(*this);
+}
+
 void Connection::watch_for(uint32_t events) {
   if (watched_ == events) return;
   watched_ = events;
@@ -170,9 +176,8 @@ void Connection::process() {
     send();
   } else if (closing_) {
     close();
-  } else if (more_work_ && !scheduled_) {
-    scheduled_ = true;  // nothing to send yet, but more to make: our next turn
-    loop_.soon(*this);
+  } else if (more_work_) {
+    ask_for_turn();  // nothing to send yet, but more to make
   }
   // else: wait for more bytes; the socket is watched for EPOLLIN.
 }
@@ -204,9 +209,8 @@ void Connection::send() {
   }
   if (closing_) {
     close();
-  } else if (more_work_ && !scheduled_) {
-    scheduled_ = true;
-    loop_.soon(*this);
+  } else if (more_work_) {
+    ask_for_turn();
   }
 }
 

@@ -46,6 +46,8 @@ class Connection final : public EventLoop::Handler {
   // Parses and executes what is buffered, then sends the replies.
   void process();
   void send();
+  // Runs process() again after the thread's other ready connections (once, however often asked).
+  void ask_for_turn();
   // Watches the socket for `events` instead; closes the connection if the kernel refuses.
   void watch_for(uint32_t events);
 

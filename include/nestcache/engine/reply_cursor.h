@@ -25,6 +25,22 @@ class ReplyCursor {
   friend class Engine;
   enum class Kind : uint8_t { none, keys, tree, children };
 
+  // gettree and getch: a reply about the node at `path`, from its start.
+  void begin_node_reply(Kind kind, const Command& command) {
+    kind_ = kind;
+    verb_ = command.verb;
+    noreply_ = command.noreply;
+    root_.assign(command.path.begin(), command.path.end());
+    position_.clear();
+    values_ = 0;
+  }
+  // Its last part is made: nothing pending, and what the walk held is given back.
+  void end_node_reply() {
+    kind_ = Kind::none;
+    std::vector<std::string>().swap(root_);
+    position_ = WalkCursor();
+  }
+
   Kind kind_ = Kind::none;
   Verb verb_ = Verb::get;
   bool noreply_ = false;
