@@ -9,6 +9,7 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
+#include "nestcache/server/module_options.h"
 #include "nestcache/server/server.h"
 #include "nestcache/tree/reclaimer.h"
 #include "nestcache/tree/tree.h"
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
   SystemClock clock;
   Tree tree(clock, tree_options(options));
   StatsRegistry stats;
-  Engine engine(tree, clock, stats, options);
+  Engine engine(tree, clock, stats, engine_options(options));
   // The pid file exists before the port accepts, so whoever waits for the port finds it.
   if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";
   int status = 0;

@@ -1,5 +1,5 @@
 // set add replace append prepend cas
-#include "nestcache/engine/engine.h"
+#include "handlers.h"
 #include "nestcache/protocol/composer.h"
 
 namespace nestcache {
@@ -24,17 +24,21 @@ StoreMode mode_of(Verb verb) {
 
 }  // namespace
 
-void Engine::store(const Command& command, Counters& counters, std::string& out) {
+namespace handlers {
+
+void store(Call& call) {
+  const Command& command = call.command;
+  Counters& counters = call.counters;
   Counters::add(counters.cmd_set);
   StoreArgs args;
   args.mode = mode_of(command.verb);
   args.flags = command.flags;
-  args.exptime = absolute_exptime(command.exptime, clock_.now());
+  args.exptime = absolute_exptime(command.exptime, call.engine.clock().now());
   args.cas = command.cas_unique;
   args.data = command.data;
-  const StoreResult result = tree_.store(command.path, args);
+  const StoreResult result = call.engine.tree().store(command.path, args);
 
-  Composer reply(out);
+  Composer reply(call.out);
   const bool is_cas = args.mode == StoreMode::cas;
   switch (result.status) {
     case Status::stored:
@@ -59,4 +63,5 @@ void Engine::store(const Command& command, Counters& counters, std::string& out)
   }
 }
 
+}  // namespace handlers
 }  // namespace nestcache

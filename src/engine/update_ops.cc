@@ -1,13 +1,15 @@
 // incr decr touch delete
-#include "nestcache/engine/engine.h"
+#include "handlers.h"
 #include "nestcache/protocol/composer.h"
 
-namespace nestcache {
+namespace nestcache::handlers {
 
-void Engine::arith(const Command& command, Counters& counters, std::string& out) {
+void arith(Call& call) {
+  const Command& command = call.command;
+  Counters& counters = call.counters;
   const bool increment = command.verb == Verb::incr;
-  const ArithResult result = tree_.arith(command.path, increment, command.delta);
-  Composer reply(out);
+  const ArithResult result = call.engine.tree().arith(command.path, increment, command.delta);
+  Composer reply(call.out);
   switch (result.status) {
     case Status::stored:
       Counters::add(increment ? counters.incr_hits : counters.decr_hits);
@@ -23,18 +25,18 @@ void Engine::arith(const Command& command, Counters& counters, std::string& out)
   }
 }
 
-void Engine::touch(const Command& command, Counters& counters, std::string& out) {
-  const int64_t exptime = absolute_exptime(command.exptime, clock_.now());
-  const bool hit = tree_.touch(command.path, exptime) == Status::touched;
-  Counters::add(counters.cmd_touch);
-  Counters::add(hit ? counters.touch_hits : counters.touch_misses);
-  Composer(out).reply(hit ? Reply::touched : Reply::not_found);
+void touch(Call& call) {
+  const int64_t deadline = absolute_exptime(call.command.exptime, call.engine.clock().now());
+  const bool hit = call.engine.tree().touch(call.command.path, deadline) == Status::touched;
+  Counters::add(call.counters.cmd_touch);
+  Counters::add(hit ? call.counters.touch_hits : call.counters.touch_misses);
+  Composer(call.out).reply(hit ? Reply::touched : Reply::not_found);
 }
 
-void Engine::remove(const Command& command, Counters& counters, std::string& out) {
-  const bool hit = tree_.remove(command.path) == Status::deleted;
-  Counters::add(hit ? counters.delete_hits : counters.delete_misses);
-  Composer(out).reply(hit ? Reply::deleted : Reply::not_found);
+void remove(Call& call) {
+  const bool hit = call.engine.tree().remove(call.command.path) == Status::deleted;
+  Counters::add(hit ? call.counters.delete_hits : call.counters.delete_misses);
+  Composer(call.out).reply(hit ? Reply::deleted : Reply::not_found);
 }
 
-}  // namespace nestcache
+}  // namespace nestcache::handlers

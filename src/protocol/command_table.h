@@ -1,4 +1,4 @@
-// The one table of command names.
+// Finding a command by its name on the wire (the table itself is commands.h).
 #pragma once
 
 #include <optional>

@@ -123,8 +123,7 @@ ParseResult take_keys(const Line& line, std::size_t first, Command& command) {
 // get|gets <key>+; gat|gats <exptime> <key>+. memcached 1.6.18 reads gat's exptime before
 // looking for keys, so in compat mode "gat x" is an exptime error and "gat 0" a get of no keys
 // (END); nested mode holds to the grammar: no key is too few tokens.
-ParseResult parse_get(const Line& line, Command& command) {
-  const bool touching = command.verb == Verb::gat || command.verb == Verb::gats;
+ParseResult parse_get(const Line& line, bool touching, Command& command) {
   const std::size_t first_key = touching ? 2 : 1;
   const std::size_t min_tokens = line.options.compat ? 2 : first_key + 1;
   if (line.tokens.size() < min_tokens) return failure(ParseError::unknown_command, line.size);
@@ -139,8 +138,7 @@ ParseResult parse_get(const Line& line, Command& command) {
 // getn/getns need a path; getch/gettree take an optional one (none = the root). A trailing
 // noreply is the option here too, never a segment, so "getn a noreply" reads a and answers
 // nothing (protocol-decisions; protocol.md 2.4).
-ParseResult parse_node_read(const Line& line, Command& command) {
-  const bool needs_path = command.verb == Verb::getn || command.verb == Verb::getns;
+ParseResult parse_node_read(const Line& line, bool needs_path, Command& command) {
   const std::size_t n = take_noreply(line.tokens, 1, command);
   if (needs_path && n < 2) return failure(ParseError::unknown_command, line.size);
   return take_path(line, 1, n, command);
@@ -149,8 +147,7 @@ ParseResult parse_node_read(const Line& line, Command& command) {
 // set|add|replace|append|prepend <key> <flags> <exptime> <bytes> [noreply]
 // cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]
 // The data block is not parsed here; see Parser::parse_line.
-ParseResult parse_storage_line(const Line& line, Command& command, int32_t& bytes) {
-  const bool is_cas = command.verb == Verb::cas;
+ParseResult parse_storage_line(const Line& line, bool is_cas, Command& command, int32_t& bytes) {
   const std::size_t numbers = is_cas ? 4 : 3;
   std::size_t n = line.tokens.size();
   std::size_t key_end;
@@ -187,7 +184,7 @@ ParseResult parse_storage_line(const Line& line, Command& command, int32_t& byte
 }
 
 // incr|decr <key> <delta> [noreply]; touch <key> <exptime> [noreply]
-ParseResult parse_key_and_number(const Line& line, Command& command) {
+ParseResult parse_key_and_number(const Line& line, bool is_exptime, Command& command) {
   std::size_t n = line.tokens.size();
   if (line.options.compat) {
     if (n != 3 && n != 4) return failure(ParseError::unknown_command, line.size);
@@ -201,7 +198,7 @@ ParseResult parse_key_and_number(const Line& line, Command& command) {
     return path;
   }
   const std::string_view number = line.tokens[n - 1];
-  if (command.verb == Verb::touch) {
+  if (is_exptime) {
     auto exptime = parse_i32_field(line, number);
     if (!exptime) return failure(ParseError::invalid_exptime, line.size);
     command.exptime = *exptime;
@@ -241,7 +238,7 @@ ParseResult parse_flush_all(const Line& line, Command& command) {
   if (n == (command.noreply ? 2u : 1u)) return outcome(ParseStatus::complete, line.size);
   auto delay = parse_i32_field(line, line.tokens[1]);
   if (!delay) return failure(ParseError::invalid_exptime, line.size);
-  command.exptime = *delay;
+  command.delay = *delay;
   command.has_delay = true;
   return outcome(ParseStatus::complete, line.size);
 }
@@ -250,14 +247,15 @@ ParseResult parse_flush_all(const Line& line, Command& command) {
 // third token ignored unless it is noreply. memcached 1.6.18 checks the number like any other,
 // so "verbosity noreply" is a bad number whose error the noreply hides: no reply at all (older
 // memcacheds answered ERROR). A bad number is `bad_number`: bad_format for verbosity, ERROR for
-// cache_memlimit; the engine judges the range.
-ParseResult parse_admin_number(const Line& line, ParseError bad_number, Command& command) {
+// cache_memlimit; the engine judges the range. The number goes to `field`.
+ParseResult parse_admin_number(const Line& line, ParseError bad_number, uint32_t& field,
+                               Command& command) {
   const std::size_t n = line.tokens.size();
   if (n != 2 && n != 3) return failure(ParseError::unknown_command, line.size);
   command.noreply = line.tokens[n - 1] == "noreply";
   auto number = parse_u32_field(line, line.tokens[1]);
   if (!number) return failure(bad_number, line.size);
-  command.delta = *number;
+  field = *number;
   return outcome(ParseStatus::complete, line.size);
 }
 
@@ -304,7 +302,8 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
   if (tokens.empty()) return failure(ParseError::unknown_command, line_size);
 
   const auto verb = find_verb(tokens[0]);
-  if (!verb || (*verb == Verb::help && options_.compat)) {
+  const CommandInfo* info = verb ? &command_info(*verb) : nullptr;
+  if (info == nullptr || (info->modes == Modes::nested && options_.compat)) {
     // A browser talking HTTP to us: memcached hangs up without a word (in compat mode, only where
     // memcached gets as far as its HTTP check).
     if (tokens.back().starts_with("HTTP/") &&
@@ -315,44 +314,42 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
   }
   command.verb = *verb;
 
-  switch (*verb) {
-    case Verb::get:
-    case Verb::gets:
-    case Verb::gat:
-    case Verb::gats:
-      return parse_get(line, command);
-    case Verb::getn:
-    case Verb::getns:
-    case Verb::getch:
-    case Verb::gettree:
-      return parse_node_read(line, command);
-    case Verb::incr:
-    case Verb::decr:
-    case Verb::touch:
-      return parse_key_and_number(line, command);
-    case Verb::del:
+  switch (info->shape) {
+    case Shape::keys:
+      return parse_get(line, false, command);
+    case Shape::exptime_keys:
+      return parse_get(line, true, command);
+    case Shape::path:
+      return parse_node_read(line, true, command);
+    case Shape::optional_path:
+      return parse_node_read(line, false, command);
+    case Shape::path_delta:
+      return parse_key_and_number(line, false, command);
+    case Shape::path_exptime:
+      return parse_key_and_number(line, true, command);
+    case Shape::delete_path:
       return parse_delete(line, command);
-    case Verb::flush_all:
+    case Shape::flush_delay:
       return parse_flush_all(line, command);
-    case Verb::verbosity:
-      return parse_admin_number(line, ParseError::bad_format, command);
-    case Verb::cache_memlimit:
-      return parse_admin_number(line, ParseError::unknown_command, command);
-    case Verb::stats: {
-      const std::size_t start = static_cast<std::size_t>(tokens[0].data() - text.data()) + 5;
-      command.args = start < text.size() ? text.substr(start) : std::string_view{};
+    case Shape::verbosity_level:
+      return parse_admin_number(line, ParseError::bad_format, command.level, command);
+    case Shape::memlimit_megabytes:
+      return parse_admin_number(line, ParseError::unknown_command, command.megabytes, command);
+    case Shape::stats_group: {
+      const std::size_t start =
+          static_cast<std::size_t>(tokens[0].data() - text.data()) + tokens[0].size();
+      command.stats_args = start < text.size() ? text.substr(start) : std::string_view{};
       return outcome(ParseStatus::complete, line_size);
     }
-    case Verb::version:
-    case Verb::quit:
-    case Verb::help:
+    case Shape::none:
       return outcome(ParseStatus::complete, line_size);
-    default:
-      break;  // storage commands, below
+    case Shape::storage:
+    case Shape::cas_storage:
+      break;  // below: the line, then its data block
   }
 
   int32_t bytes = 0;
-  ParseResult result = parse_storage_line(line, command, bytes);
+  ParseResult result = parse_storage_line(line, info->shape == Shape::cas_storage, command, bytes);
   if (result.status != ParseStatus::complete) return result;
   const std::size_t block = static_cast<std::size_t>(bytes) + 2;
   if (static_cast<std::size_t>(bytes) > options_.max_item_size) {

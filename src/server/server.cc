@@ -29,13 +29,12 @@ class Server::Impl {
       : options_(options),
         engine_(engine),
         stats_(stats),
-        parse_(parser_options(options)),
         accept_counters_(stats.make_counters()),
         acceptor_(io_),
         accept_pause_(io_),
         signals_(io_, SIGINT, SIGTERM) {
     for (std::size_t i = 0; i < options.threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(engine_, parse_, stats.make_counters(), stats_));
+      workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_));
     }
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);
     acceptor_.open(endpoint.protocol());
@@ -137,7 +136,6 @@ class Server::Impl {
   const Options& options_;
   Engine& engine_;
   StatsRegistry& stats_;
-  const ParseOptions parse_;
   Counters& accept_counters_;  // written by the accepting thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context io_{1};

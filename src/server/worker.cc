@@ -11,8 +11,8 @@ namespace nestcache {
 
 using namespace std::chrono_literals;
 
-Worker::Worker(Engine& engine, const ParseOptions& parse, Counters& counters, StatsRegistry& stats)
-    : engine_(engine), parse_(parse), counters_(counters), stats_(stats) {}
+Worker::Worker(Engine& engine, Counters& counters, StatsRegistry& stats)
+    : engine_(engine), counters_(counters), stats_(stats) {}
 
 Worker::~Worker() { join(); }
 
@@ -37,9 +37,8 @@ void Worker::stop() {
 }
 
 void Worker::open(int fd, const std::string& peer) {
-  auto connection =
-      std::make_unique<Connection>(fd, loop_, engine_, parse_, counters_, stats_,
-                                   [this](Connection* gone) { closed_.push_back(gone); });
+  auto connection = std::make_unique<Connection>(
+      fd, loop_, engine_, counters_, stats_, [this](Connection* gone) { closed_.push_back(gone); });
   if (stopping_) {
     connection->close();
   } else {
@@ -52,7 +51,7 @@ void Worker::open(int fd, const std::string& peer) {
 }
 
 void Worker::kick_idle() {
-  const uint32_t idle = engine_.options().idle_timeout;
+  const uint32_t idle = engine_.options().server.idle_timeout;
   if (idle == 0 || loop_.now() < next_idle_check_) return;
   next_idle_check_ = loop_.now() + 1s;
   const auto since = loop_.now() - std::chrono::seconds(idle);
@@ -67,8 +66,8 @@ void Worker::kick_idle() {
 void Worker::run() {
   // With -o idle_timeout the loop wakes at least once a second to look for idle clients, as
   // memcached's idle thread does; without it the loop sleeps until there is work.
-  const auto tick = engine_.options().idle_timeout > 0 ? std::chrono::milliseconds(1000)
-                                                       : std::chrono::milliseconds(-1);
+  const auto tick = engine_.options().server.idle_timeout > 0 ? std::chrono::milliseconds(1000)
+                                                              : std::chrono::milliseconds(-1);
   while (!stopping_ || !connections_.empty()) {
     loop_.run_once(tick);
     kick_idle();

@@ -17,7 +17,7 @@ namespace nestcache {
 
 class Worker {
  public:
-  Worker(Engine& engine, const ParseOptions& parse, Counters& counters, StatsRegistry& stats);
+  Worker(Engine& engine, Counters& counters, StatsRegistry& stats);
   ~Worker();  // joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -37,7 +37,6 @@ class Worker {
   void kick_idle();
 
   Engine& engine_;
-  const ParseOptions& parse_;
   Counters& counters_;
   StatsRegistry& stats_;
   EventLoop loop_;

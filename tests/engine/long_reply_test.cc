@@ -1,5 +1,5 @@
-// Long replies taken a step at a time (Engine::execute with a ReplyCursor, then resume): each
-// step is bounded, only the last ends in END, and the parts make the reply execute() gives whole.
+// Long replies taken a part at a time (Session::feed stops after each part, as the connection
+// sends it): each part is bounded, only the last ends in END, and the parts make the whole reply.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +13,7 @@
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/parser.h"
+#include "nestcache/session/session.h"
 
 namespace nestcache {
 namespace {
@@ -24,13 +25,17 @@ class LongReplyTest : public ::testing::Test {
  protected:
   // The reply to one complete request, as the parts a connection would take between writes.
   std::vector<std::string> parts(std::string_view request) {
-    Command command;
-    const ParseResult result = h_.parser().parse(request, command);
-    EXPECT_EQ(result.status, ParseStatus::complete);
-    std::vector<std::string> got(1);
-    ReplyCursor more;
-    h_.engine().execute(command, h_.counters(), got.back(), more);
-    while (more.pending()) h_.engine().resume(more, h_.counters(), got.emplace_back());
+    std::vector<std::string> got;
+    Fed fed;
+    do {
+      fed = h_.session().feed(request, got.emplace_back());
+      request.remove_prefix(fed.consumed);
+    } while (fed.state == SessionState::more_output);
+    EXPECT_EQ(fed.state, SessionState::want_input);
+    EXPECT_TRUE(request.empty());
+    // The session yields after a long reply's last part too (for requests behind it): the feed
+    // that found nothing more to do answered nothing.
+    if (got.size() > 1 && got.back().empty()) got.pop_back();
     return got;
   }
 

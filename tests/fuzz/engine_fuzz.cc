@@ -1,8 +1,10 @@
-// libFuzzer target for parse + execute: the wire bytes go through the Parser and the Engine on a
-// real Tree, as one connection's requests (cut into reads as the settings byte says). A manual
-// clock moves one second per request, so expiry and delayed flushes happen, and the tree's
-// reclaimer pass runs every few requests. Checked: no crash, no sanitizer report, every
-// request answered in well-formed lines, and the tree left consistent enough for a full walk.
+// libFuzzer target for the whole path below the socket: the wire bytes go through a Session
+// (parser, engine, a real Tree) as one connection's requests, cut into reads as the settings
+// byte says, and long replies taken a part at a time as the connection takes them. A manual
+// clock moves one second per eight feeds (about a request each), so expiry and delayed flushes
+// happen, and the tree's reclaimer pass runs every few requests. Checked: no crash, no sanitizer
+// report, every request answered in well-formed lines, and the tree left consistent enough for a
+// full walk.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,7 +15,8 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
-#include "nestcache/protocol/parser.h"
+#include "nestcache/server/module_options.h"
+#include "nestcache/session/session.h"
 #include "nestcache/stats/counters.h"
 #include "nestcache/tree/tree.h"
 
@@ -43,53 +46,45 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   Tree tree(clock, tree_options(options));
   StatsRegistry stats;
   Counters& counters = stats.make_counters();
-  Engine engine(tree, clock, stats, options);
-  Parser parser(in.parse);
-  Command command;
+  Engine engine(tree, clock, stats, engine_options(options));
+  Session session(engine, counters);
 
   std::string buffer;
   std::string out;
   std::size_t offered = 0;
-  std::size_t requests = 0;
+  std::size_t feeds = 0;
   bool closed = false;
   while (!closed && offered < in.wire.size()) {
     const std::size_t n =
         in.chunk == 0 ? in.wire.size() - offered : std::min(in.chunk, in.wire.size() - offered);
     buffer.append(in.wire.substr(offered, n));
     offered += n;
-    while (!closed) {
-      const ParseResult result = parser.parse(buffer, command);
-      if (result.status == ParseStatus::need_more) break;
+    for (;;) {
       const std::size_t before = out.size();
-      switch (result.status) {
-        case ParseStatus::complete:
-          closed = engine.execute(command, counters, out) == Outcome::close;
-          break;
-        case ParseStatus::error:
-          engine.reject(result, command, counters, out);
-          break;
-        case ParseStatus::close:
-          closed = true;
-          break;
-        default:
-          break;
-      }
+      // An output bound one byte past what is there: a feed answers about one request, so the
+      // clock moves between requests.
+      const Fed fed = session.feed(buffer, out, out.size() + 1);
       if (out.size() > before) check(out.ends_with("\r\n"), "a reply not ending in \\r\\n");
-      buffer.erase(0, result.consumed);
-      if (result.status != ParseStatus::skipped && ++requests % 8 == 0) {
+      check(fed.consumed <= buffer.size(), "consumed more than it was given");
+      buffer.erase(0, fed.consumed);
+      if (++feeds % 8 == 0) {
         clock.advance(1);
         tree.collect(64);
       }
       if (out.size() > (1u << 22)) out.clear();  // replies are not kept
+      if (fed.state == SessionState::close) {
+        closed = true;
+        break;
+      }
+      if (fed.state == SessionState::want_input) break;
     }
   }
   // The whole tree can still be walked, and then freed.
   std::size_t values = 0;
   tree.walk({}, [&](const Path&, const ValueView&) { ++values; });
-  Command flush;
-  flush.verb = Verb::flush_all;
+  Session last(engine, counters);
   out.clear();
-  engine.execute(flush, counters, out);
+  last.feed("flush_all\r\n", out);
   check(out == "OK\r\n", "flush_all did not answer OK");
   while (tree.collect(1 << 20)) {
   }

@@ -36,7 +36,9 @@ std::string describe(const ParseResult& result, const Command& c) {
   for (std::string_view k : c.keys) d += "|" + std::string(k);
   d += "#" + std::to_string(c.flags) + "," + std::to_string(c.exptime) + "," +
        std::to_string(c.cas_unique) + "," + std::to_string(c.delta) + "," +
-       std::to_string(c.has_delay) + "," + std::string(c.data) + "," + std::string(c.args);
+       std::to_string(c.delay) + "," + std::to_string(c.has_delay) + "," + std::to_string(c.level) +
+       "," + std::to_string(c.megabytes) + "," + std::string(c.data) + "," +
+       std::string(c.stats_args);
   return d;
 }
 

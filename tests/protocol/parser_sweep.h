@@ -41,9 +41,12 @@ struct Event {
   int64_t exptime = 0;
   uint64_t cas_unique = 0;
   uint64_t delta = 0;
+  int64_t delay = 0;
   bool has_delay = false;
+  uint32_t level = 0;
+  uint32_t megabytes = 0;
   std::string data;
-  std::string args;
+  std::string stats_args;
 
   bool operator==(const Event&) const = default;
 
@@ -82,15 +85,23 @@ struct Event {
   }
   Event& with_delay(int64_t value) {
     has_delay = true;
-    exptime = value;
+    delay = value;
+    return *this;
+  }
+  Event& with_level(uint32_t value) {
+    level = value;
+    return *this;
+  }
+  Event& with_megabytes(uint32_t value) {
+    megabytes = value;
     return *this;
   }
   Event& with_data(std::string value) {
     data = std::move(value);
     return *this;
   }
-  Event& with_args(std::string value) {
-    args = std::move(value);
+  Event& with_stats_args(std::string value) {
+    stats_args = std::move(value);
     return *this;
   }
 };
@@ -162,9 +173,12 @@ inline Event snapshot(const ParseResult& result, const Command& command) {
   event.exptime = command.exptime;
   event.cas_unique = command.cas_unique;
   event.delta = command.delta;
+  event.delay = command.delay;
   event.has_delay = command.has_delay;
+  event.level = command.level;
+  event.megabytes = command.megabytes;
   event.data = std::string(command.data);
-  event.args = std::string(command.args);
+  event.stats_args = std::string(command.stats_args);
   return event;
 }
 
@@ -211,8 +225,9 @@ inline void PrintTo(const Event& e, std::ostream* os) {
       << " noreply=" << e.noreply << " path=" << PrintToString(e.path)
       << " key_tokens=" << PrintToString(e.key_tokens) << " keys=" << PrintToString(e.keys)
       << " flags=" << e.flags << " exptime=" << e.exptime << " cas=" << e.cas_unique
-      << " delta=" << e.delta << " has_delay=" << e.has_delay << " data=" << PrintToString(e.data)
-      << " args=" << PrintToString(e.args) << "}";
+      << " delta=" << e.delta << " delay=" << e.delay << " has_delay=" << e.has_delay
+      << " level=" << e.level << " megabytes=" << e.megabytes << " data=" << PrintToString(e.data)
+      << " stats_args=" << PrintToString(e.stats_args) << "}";
 }
 
 inline ParseOptions compat_mode() {

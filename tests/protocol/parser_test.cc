@@ -430,9 +430,9 @@ TEST_P(ParserSweep, VerbosityTakesALevel) {
                     extra = "verbosity 1 2\r\n", bare = "verbosity\r\n",
                     many = "verbosity 1 2 3\r\n", word = "verbosity x\r\n";
   EXPECT_THAT(run(level + quiet + extra + bare + many + word),
-              ElementsAre(complete(level, Verb::verbosity).with_delta(1),
-                          complete(quiet, Verb::verbosity).with_delta(2).with_noreply(),
-                          complete(extra, Verb::verbosity).with_delta(1),
+              ElementsAre(complete(level, Verb::verbosity).with_level(1),
+                          complete(quiet, Verb::verbosity).with_level(2).with_noreply(),
+                          complete(extra, Verb::verbosity).with_level(1),
                           rejected(bare, ParseError::unknown_command, Verb::verbosity),
                           rejected(many, ParseError::unknown_command, Verb::verbosity),
                           rejected(word, ParseError::bad_format, Verb::verbosity)));
@@ -451,8 +451,8 @@ TEST_P(ParserSweep, StatsKeepsTheRestOfItsLine) {
                     two = "stats detail dump\r\n";
   EXPECT_THAT(run(bare + settings + two),
               ElementsAre(complete(bare, Verb::stats),
-                          complete(settings, Verb::stats).with_args(" settings"),
-                          complete(two, Verb::stats).with_args(" detail dump")));
+                          complete(settings, Verb::stats).with_stats_args(" settings"),
+                          complete(two, Verb::stats).with_stats_args(" detail dump")));
 }
 
 // ---- framing and tokens ----
@@ -613,8 +613,8 @@ TEST_P(ParserSweep, PipelineOfEveryCommand) {
       complete(del, Verb::del).with_path({"a", "b"}),
       complete(flush, Verb::flush_all).with_delay(4),
       complete(version, Verb::version),
-      complete(verbosity, Verb::verbosity).with_delta(1),
-      complete(stats, Verb::stats).with_args(" items"),
+      complete(verbosity, Verb::verbosity).with_level(1),
+      complete(stats, Verb::stats).with_stats_args(" items"),
       complete(help, Verb::help),
       complete(quit, Verb::quit),
   };

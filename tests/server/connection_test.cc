@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../engine/harness.h"
+#include "harness.h"
 #include "nestcache/config/options.h"
 
 namespace nestcache {
@@ -41,9 +41,9 @@ class Client {
     peer_ = fd[1];
     Harness& h = served.harness;
     h.registry().curr_connections.fetch_add(1);  // as Worker::adopt counts it
-    connection_ = std::make_unique<Connection>(fd[0], served.loop, h.engine(), h.parse_options(),
-                                               h.counters(), h.registry(),
-                                               [this](Connection*) { closed_ = true; });
+    connection_ =
+        std::make_unique<Connection>(fd[0], served.loop, h.engine(), h.counters(), h.registry(),
+                                     [this](Connection*) { closed_ = true; });
     EXPECT_TRUE(connection_->start("test"));
   }
   ~Client() { ::close(peer_); }

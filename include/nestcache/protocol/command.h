@@ -1,5 +1,5 @@
-// A parsed request: plain data, views into the connection's read buffer. Valid until the
-// connection consumes the bytes it was parsed from.
+// A parsed request: plain data, with views into the bytes given to Parser::parse. Valid while
+// those bytes are; what must outlive them (a long reply's keys) is copied by the engine.
 #pragma once
 
 #include <cstdint>
@@ -8,40 +8,9 @@
 #include <absl/container/inlined_vector.h>
 
 #include "nestcache/common/path.h"
+#include "nestcache/protocol/commands.h"
 
 namespace nestcache {
-
-enum class Verb : uint8_t {
-  // reads
-  get,
-  gets,
-  gat,
-  gats,
-  getn,
-  getns,
-  getch,
-  gettree,
-  // storage (a data block follows the line)
-  set,
-  add,
-  replace,
-  append,
-  prepend,
-  cas,
-  // updates
-  incr,
-  decr,
-  touch,
-  del,
-  // admin
-  flush_all,
-  version,
-  verbosity,
-  cache_memlimit,
-  quit,
-  stats,
-  help,
-};
 
 // The tokens of a key as the client sent them, so replies can echo them.
 using KeyTokens = absl::InlinedVector<std::string_view, 8>;
@@ -57,12 +26,15 @@ struct Command {
   // split_key); each names a top-level node (or, with --key-separator, a path).
   KeyTokens keys;
   uint32_t flags = 0;
-  int64_t exptime = 0;  // as sent: relative, absolute or negative (memcached's rules)
+  int64_t exptime = 0;  // storage, touch, gat: as sent (relative, absolute or negative)
   uint64_t cas_unique = 0;
-  uint64_t delta = 0;
-  bool has_delay = false;  // flush_all with a delay argument (in exptime)
-  std::string_view data;   // storage: the data block, without its \r\n
-  std::string_view args;   // stats: the rest of the line after "stats"
+  uint64_t delta = 0;           // incr, decr
+  int64_t delay = 0;            // flush_all, when has_delay
+  bool has_delay = false;       // flush_all was given a delay
+  uint32_t level = 0;           // verbosity
+  uint32_t megabytes = 0;       // cache_memlimit
+  std::string_view data;        // storage: the data block, without its \r\n
+  std::string_view stats_args;  // stats: the rest of the line after "stats"
 
   // Resets every field, keeping the vectors' storage for the next request.
   void clear() {
@@ -71,13 +43,11 @@ struct Command {
     path.clear();
     key = {};
     keys.clear();
-    flags = 0;
-    exptime = 0;
+    flags = level = megabytes = 0;
+    exptime = delay = 0;
     cas_unique = delta = 0;
-    data = args = {};
+    data = stats_args = {};
   }
 };
-
-bool is_storage(Verb verb);
 
 }  // namespace nestcache

@@ -1,11 +1,12 @@
-// A test harness for the engine below the socket: one engine with its tree, a manual clock, and
-// one connection's parser and counters. Request bytes in, reply bytes out.
+// A test harness for everything below the socket: one engine with its tree and a manual clock,
+// and one client's session and counters. Request bytes in, reply bytes out.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "nestcache/config/options.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/parser.h"
+#include "nestcache/server/module_options.h"
+#include "nestcache/session/session.h"
 #include "nestcache/stats/counters.h"
 #include "nestcache/tree/tree.h"
 
@@ -24,43 +27,32 @@ inline constexpr int64_t kStart = 1'700'000'000;
 class Harness {
  public:
   explicit Harness(const Options& options = {})
-      : options_(options),
-        clock_(kStart),
-        tree_(clock_, tree_options(options_)),
+      : clock_(kStart),
+        tree_(clock_, tree_options(options)),
         counters_(registry_.make_counters()),
-        parse_(parser_options(options_)),
-        parser_(parse_),
-        engine_(tree_, clock_, registry_, options_) {}
+        engine_(tree_, clock_, registry_, engine_options(options)),
+        session_(std::make_unique<Session>(engine_, counters_)) {}
 
   // Feeds `request` (one or more pipelined requests, complete) as a connection would, and
-  // returns every reply byte. Stops at a request that closes the connection.
+  // returns every reply byte, long replies whole. Stops at a request that closes the connection.
   std::string run(std::string_view request) {
     std::string out;
     closed_ = false;
-    while (!request.empty()) {
-      Command command;
-      const ParseResult result = parser_.parse(request, command);
-      switch (result.status) {
-        case ParseStatus::complete:
-          if (engine_.execute(command, counters_, out) == Outcome::close) closed_ = true;
-          break;
-        case ParseStatus::error:
-          engine_.reject(result, command, counters_, out);
-          break;
-        case ParseStatus::skipped:
-          break;
-        case ParseStatus::need_more:
-          ADD_FAILURE() << "incomplete request left: " << request;
-          return out;
-        case ParseStatus::close:
-          closed_ = true;
-          break;
+    for (;;) {
+      const Fed fed = session_->feed(request, out);
+      request.remove_prefix(fed.consumed);
+      if (fed.state == SessionState::close) {
+        closed_ = true;
+        break;
       }
-      request.remove_prefix(result.consumed);
-      if (closed_) break;
+      if (fed.state == SessionState::want_input) break;
     }
+    if (!closed_ && !request.empty()) ADD_FAILURE() << "incomplete request left: " << request;
     return out;
   }
+
+  // A new client: the session (and any reply it had pending) is replaced.
+  void reconnect() { session_ = std::make_unique<Session>(engine_, counters_); }
 
   // `stats` (or `stats <group>`) as name -> value.
   std::map<std::string, std::string> stats(std::string_view group = "") {
@@ -82,20 +74,17 @@ class Harness {
   Engine& engine() { return engine_; }
   Counters& counters() { return counters_; }
   StatsRegistry& registry() { return registry_; }
-  const ParseOptions& parse_options() const { return parse_; }
-  Parser& parser() { return parser_; }
+  Session& session() { return *session_; }
   ManualClock& clock() { return clock_; }
   Tree& tree() { return tree_; }
 
  private:
-  Options options_;
   ManualClock clock_;
   Tree tree_;
   StatsRegistry registry_;
   Counters& counters_;
-  ParseOptions parse_;
-  Parser parser_;
   Engine engine_;
+  std::unique_ptr<Session> session_;
   bool closed_ = false;
 };
 

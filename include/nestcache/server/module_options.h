@@ -1,0 +1,15 @@
+// How the daemon's Options become each module's own settings: the tree's (-m, -M,
+// --strict-parents, --max-depth) and the engine's (the protocol's rules, -v, the figures
+// `stats` reports). Each module sees only its own struct.
+#pragma once
+
+#include "nestcache/config/options.h"
+#include "nestcache/engine/engine_options.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+
+TreeOptions tree_options(const Options& options);
+EngineOptions engine_options(const Options& options);
+
+}  // namespace nestcache

@@ -1,0 +1,68 @@
+// One client's conversation with the engine: request bytes in, reply bytes out, with no socket.
+// The connection, the tests, the fuzzers and an embedding program all talk through it, so they
+// all see the same framing, pipelining, noreply and long-reply rules.
+//
+// Lifetime: the engine and the counters outlive the session. feed() keeps nothing that points
+// into `input` once it returns (a long reply owns copies of what it needs).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "nestcache/engine/engine.h"
+#include "nestcache/engine/long_reply.h"
+#include "nestcache/protocol/command.h"
+#include "nestcache/protocol/parser.h"
+#include "nestcache/stats/counters.h"
+
+namespace nestcache {
+
+// Where feed() stopped.
+enum class SessionState : uint8_t {
+  want_input,   // every whole request is answered; feed again when more bytes have arrived
+  more_output,  // more replies to make (a long reply's next part, or `max_output` was reached):
+                // send `out`, then feed again (input may have grown meanwhile)
+  close,        // quit, or input that ends the connection: send `out`, then close
+};
+
+struct Fed {
+  SessionState state = SessionState::want_input;
+  std::size_t consumed = 0;  // bytes at the front of `input` used up: the caller drops them
+  bool answered = false;     // at least one request was taken (for idle timeouts)
+  // Bytes the request at the front of what is left needs in all (line and data block), 0 if
+  // unknown: the caller may grow its buffer to this once, instead of a read at a time.
+  std::size_t wanted = 0;
+};
+
+class Session {
+ public:
+  // `trace_id` names the client in -vv logs (the connection's descriptor).
+  Session(Engine& engine, Counters& counters, int trace_id = -1);
+
+  // Takes whole requests from the front of `input`, runs them, and appends their replies to
+  // `out`, in order. Stops when nothing whole is left, at a request that closes, once `out`
+  // holds `max_output` bytes or more, and after each part of a long reply (so that the caller
+  // can send it and give other clients a turn before the next).
+  Fed feed(std::string_view input, std::string& out,
+           std::size_t max_output = std::numeric_limits<std::size_t>::max());
+
+  // A long reply has parts still to come.
+  bool replying() const { return pending(more_); }
+
+ private:
+  // Runs one parsed request (or answers the parser's refusal); false when it closes.
+  bool answer(const ParseResult& result, std::string& out);
+
+  Engine& engine_;
+  Counters& counters_;
+  Parser parser_;
+  Command command_;
+  LongReply more_;
+  bool more_noreply_ = false;  // the pending long reply's request said noreply
+  int trace_id_;
+};
+
+}  // namespace nestcache

@@ -1,0 +1,30 @@
+// The engine's command handlers: one function per `handler` of protocol/commands.h, each
+// defined in the *_ops.cc file of its kind (store_ops, read_ops, walk_ops, update_ops,
+// admin_ops, stats_ops). A handler appends its whole reply to call.out, or begins a long reply
+// in call.more.
+#pragma once
+
+#include <string>
+
+#include "nestcache/engine/engine.h"
+#include "nestcache/protocol/commands.h"
+
+namespace nestcache {
+
+// One command being run: what a handler may read and where it answers.
+struct Call {
+  Engine& engine;
+  const Command& command;
+  Counters& counters;
+  std::string& out;
+  LongReply& more;
+  bool close = false;  // set by a handler that ends the connection (quit)
+};
+
+namespace handlers {
+#define NESTCACHE_HANDLER(verb, name, shape, modes, handler, help) void handler(Call& call);
+NESTCACHE_COMMANDS(NESTCACHE_HANDLER)
+#undef NESTCACHE_HANDLER
+}  // namespace handlers
+
+}  // namespace nestcache

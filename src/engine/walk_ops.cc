@@ -1,0 +1,53 @@
+// getch and gettree: replies about a node and what is below it, made a part at a time.
+#include "handlers.h"
+#include "nestcache/protocol/composer.h"
+#include "reply_steps.h"
+
+namespace nestcache {
+namespace {
+
+// Runs the first step of `reply`, leaving it in `more` when there is more to come.
+template <typename Reply>
+void begin(Call& call, Reply reply) {
+  if (!reply.step(call.engine, call.counters, call.out)) call.more = std::move(reply);
+}
+
+}  // namespace
+
+namespace handlers {
+
+void get_children(Call& call) { begin(call, ChildrenReply(call.command.path)); }
+
+void get_tree(Call& call) { begin(call, SubtreeReply(call.command.path)); }
+
+}  // namespace handlers
+
+bool ChildrenReply::step(Engine& engine, Counters&, std::string& out) {
+  Composer reply(out);
+  const Path node(node_.begin(), node_.end());
+  const bool done = engine.tree().children_step(node, cursor_, kStepNames,
+                                                [&](std::string_view name) { reply.child(name); });
+  if (done) reply.reply(Reply::end);
+  return done;
+}
+
+bool SubtreeReply::step(Engine& engine, Counters& counters, std::string& out) {
+  const char separator = engine.options().protocol.separator;
+  const char joiner = separator != '\0' ? separator : ' ';
+  Composer reply(out);
+  const std::size_t mark = out.size();
+  const Path root(root_.begin(), root_.end());
+  const bool done = engine.tree().walk_step(root, cursor_, kStepNodes,
+                                            [&](const Path& full, const ValueView& value) {
+                                              reply.value(full, joiner, value.flags, value.data);
+                                              ++values_;
+                                              return out.size() - mark < kStepOutput;
+                                            });
+  if (!done) return false;
+  Counters::add(counters.cmd_get);
+  Counters::add(values_ > 0 ? counters.get_hits : counters.get_misses);
+  reply.reply(Reply::end);
+  return true;
+}
+
+}  // namespace nestcache

@@ -1,0 +1,29 @@
+#include "nestcache/server/module_options.h"
+
+namespace nestcache {
+
+TreeOptions tree_options(const Options& options) {
+  return TreeOptions{options.strict_parents, options.max_depth,
+                     uint64_t{options.memory_limit_mb} << 20, !options.disable_evictions};
+}
+
+EngineOptions engine_options(const Options& options) {
+  EngineOptions engine;
+  ParseOptions& protocol = engine.protocol;
+  protocol.compat = options.compat;
+  protocol.separator = options.key_separator;
+  protocol.max_depth = options.max_depth;
+  protocol.max_segment = options.max_segment;
+  protocol.max_item_size = options.max_item_size;
+  protocol.max_line = options.max_line;
+  protocol.max_get_line = options.max_get_line;
+  engine.verbosity = options.verbosity;
+  engine.server.threads = options.threads;
+  engine.server.max_connections = options.max_connections;
+  engine.server.port = options.port;
+  engine.server.udp_port = options.udp_port;
+  engine.server.idle_timeout = options.idle_timeout;
+  return engine;
+}
+
+}  // namespace nestcache

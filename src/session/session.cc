@@ -1,0 +1,94 @@
+#include "nestcache/session/session.h"
+
+#include <algorithm>
+#include <iostream>
+
+namespace nestcache {
+namespace {
+
+// The first line of `bytes`, for -vv logs.
+std::string_view first_line(std::string_view bytes) {
+  std::string_view line = bytes.substr(0, std::min(bytes.find('\n'), bytes.size()));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line.substr(0, 200);
+}
+
+}  // namespace
+
+Session::Session(Engine& engine, Counters& counters, int trace_id)
+    : engine_(engine),
+      counters_(counters),
+      parser_(engine.options().protocol),
+      trace_id_(trace_id) {}
+
+Fed Session::feed(std::string_view input, std::string& out, std::size_t max_output) {
+  const bool trace = engine_.verbosity() >= 2;
+  Fed fed;
+  for (;;) {
+    if (out.size() >= max_output) {
+      fed.state = SessionState::more_output;
+      return fed;
+    }
+    if (pending(more_)) {
+      const std::size_t mark = out.size();
+      engine_.resume(more_, counters_, out);
+      if (more_noreply_) out.resize(mark);
+      // Each part of a long reply is sent before the next is made, and other clients get a turn
+      // in between; so do they after a part that made nothing yet (a slice of a wide node's
+      // scan). Only a finished reply with nothing to send lets the next request in at once.
+      if (!out.empty() || pending(more_)) {
+        fed.state = SessionState::more_output;
+        return fed;
+      }
+      continue;
+    }
+    const std::string_view rest = input.substr(fed.consumed);
+    const ParseResult result = parser_.parse(rest, command_);
+    if (result.status == ParseStatus::need_more) {
+      fed.wanted = parser_.wanted();
+      return fed;
+    }
+    fed.answered = true;
+    fed.consumed += result.consumed;
+    const std::size_t reply_at = out.size();
+    const bool open = answer(result, out);
+    if (trace && result.status != ParseStatus::skipped) {
+      std::clog << '<' << trace_id_ << ' ' << first_line(rest) << '\n';
+      if (out.size() > reply_at) {
+        std::clog << '>' << trace_id_ << ' ' << first_line(std::string_view(out).substr(reply_at))
+                  << '\n';
+      }
+    }
+    if (!open) {
+      fed.state = SessionState::close;
+      return fed;
+    }
+    if (pending(more_)) {  // its first part is made: the rest after the caller's turn
+      fed.state = SessionState::more_output;
+      return fed;
+    }
+  }
+}
+
+bool Session::answer(const ParseResult& result, std::string& out) {
+  const std::size_t mark = out.size();
+  bool open = true;
+  switch (result.status) {
+    case ParseStatus::complete:
+      open = engine_.execute(command_, counters_, out, more_) == Outcome::keep_open;
+      more_noreply_ = command_.noreply;
+      break;
+    case ParseStatus::error:
+      engine_.reject(result, command_, counters_, out);
+      break;
+    case ParseStatus::close:
+      return false;
+    case ParseStatus::skipped:  // part of a refused data block
+    case ParseStatus::need_more:
+      return true;
+  }
+  if (command_.noreply) out.resize(mark);
+  return open;
+}
+
+}  // namespace nestcache
