@@ -48,6 +48,13 @@ walk []:
   globex plan = gold
   globex user 7 name = Hank
 live nodes 5, values 2
+protocol:
+STORED\r
+CHILD prod\r
+END\r
+VALUE app prod db_url 0 9\r
+db.prod:5\r
+END\r
 """
 
 

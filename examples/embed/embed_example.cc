@@ -1,6 +1,6 @@
-// Embedding nestcache's core library: a Tree used straight from C++, with no server and no
-// protocol text. It caches tenant -> user -> field, reads a value, lists children, walks a
-// subtree, and drops a whole tenant with one remove().
+// Embedding nestcache's core library. A Tree used straight from C++: it caches tenant -> user ->
+// field, reads a value, lists children, walks a subtree, and drops a tenant with one remove().
+// Then the same tree behind an Engine and a Session: protocol bytes in, replies out, no socket.
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -8,6 +8,8 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/common/path.h"
+#include "nestcache/engine/engine.h"
+#include "nestcache/session/session.h"
 #include "nestcache/tree/tree.h"
 
 namespace {
@@ -46,6 +48,16 @@ void print_walk(Tree& tree, const Path& path) {
   });
 }
 
+// The text protocol in process: an Engine over the tree, and one client's Session.
+void speak_protocol(Tree& tree, const nestcache::Clock& clock) {
+  nestcache::StatsRegistry stats;
+  nestcache::Engine engine(tree, clock, stats, nestcache::EngineOptions{});
+  nestcache::Session session(engine, stats.make_counters());
+  std::string out;  // the replies to three pipelined requests, \r\n-terminated lines
+  session.feed("set app prod db_url 0 0 9\r\ndb.prod:5\r\ngetch app\r\ngettree app\r\n", out);
+  std::cout << "protocol:\n" << out;
+}
+
 }  // namespace
 
 int main() {
@@ -82,5 +94,6 @@ int main() {
   }
   const nestcache::TreeStats stats = tree.stats();
   std::cout << "live nodes " << stats.nodes << ", values " << stats.items << "\n";
+  speak_protocol(tree, clock);
   return 0;
 }
