@@ -17,6 +17,10 @@ plus, on nestcached alone: the server CPU of a getn at depth 4 against a flat ge
 <= 1.1), and a 100k-node subtree delete under load: its reply latency (goal < 1 ms) and the p99
 of concurrent gets with the deletes against the same load without them (goal <= 1.1).
 
+With --baseline BIN, a second nestcached (an earlier build) runs beside them in the same rounds,
+and every a, b and getn figure is also given as this build / the baseline, with the goal of a
+change that must not move the figures: within 3%.
+
 Python 3 standard library only. Every server it starts is stopped on the way out.
 """
 
@@ -107,6 +111,13 @@ METRICS = [
 # At an offered rate both servers serve the same ops/s by construction: no goal on it.
 AT_RATE_METRICS = [(m[0], m[1], m[2], None, m[4]) if m[0] == "ops/s" else m for m in METRICS]
 
+# This build against --baseline: a change that must not move the figures, within 3%.
+SAME_AS_BASELINE = {"ops/s": 0.97, "server CPU us/op": 1.03, "p99 us": 1.03}
+
+
+def against_baseline(metrics):
+    return [(m[0], m[1], m[2], SAME_AS_BASELINE[m[0]] if m[3] else None, m[4]) for m in metrics]
+
 
 def compare_pair(label, runs_a, runs_b, name_a, name_b, metrics, report):
     """Prints medians and ratio b/a for each metric; returns {metric: ratio}."""
@@ -136,7 +147,7 @@ def alternate(rounds, runners):
     return results
 
 
-def scenario_load(name, bench, memcached, nestcached, args, report):
+def scenario_load(name, bench, memcached, nestcached, baseline, args, report):
     extra, text = LOAD_SCENARIOS[name]
     extra = extra + ["-k", str(args.keys), "-V", str(args.value_size), "-r", args.ratio,
                      "--prefill", "off"]
@@ -144,44 +155,60 @@ def scenario_load(name, bench, memcached, nestcached, args, report):
         extra += ["--rate", str(args.rate)]
         text += f", {args.rate:.0f} requests/s offered"
     def both(argv):
-        return alternate(args.rounds, [
-            ("memcached", lambda: bench.run(memcached, argv)),
-            ("nestcached", lambda: bench.run(nestcached, argv)),
-        ])
+        runners = [("memcached", lambda: bench.run(memcached, argv)),
+                   ("nestcached", lambda: bench.run(nestcached, argv))]
+        if baseline:
+            runners.append(("baseline", lambda: bench.run(baseline, argv)))
+        return alternate(args.rounds, runners)
+
+    def report_pairs(label, res, metrics):
+        compare_pair(f"{label}: nestcached / memcached", res["memcached"], res["nestcached"],
+                     "memcached", "nestcached", metrics, report)
+        if baseline:
+            compare_pair(f"{label}: nestcached / baseline", res["baseline"], res["nestcached"],
+                         "baseline", "nestcached", against_baseline(metrics), report)
 
     res = both(extra)
-    compare_pair(f"({name}) flat {args.ratio} set:get, {text}: nestcached / memcached",
-                 res["memcached"], res["nestcached"], "memcached", "nestcached",
-                 AT_RATE_METRICS if args.rate else METRICS, report)
+    report_pairs(f"({name}) flat {args.ratio} set:get, {text}", res,
+                 AT_RATE_METRICS if args.rate else METRICS)
     if args.rate or not args.equal_load:
         return
     # Closed loop, the server that answers faster is offered more requests, and with the
     # generator on the same cores both p99s sit at a scheduler tick (bench/README.md, "p99
     # without pipelining"). So latency is also compared at one offered load both servers carry.
-    slower = min(statistics.median(r["ops_per_sec"] for r in res[s])
-                 for s in ("memcached", "nestcached"))
+    slower = min(statistics.median(r["ops_per_sec"] for r in runs) for runs in res.values())
     rate = round(args.equal_load * slower, -3)
     res = both(extra + ["--rate", str(rate)])
-    compare_pair(f"({name}) the same, {rate:.0f} requests/s offered to both ({args.equal_load} x "
-                 f"the slower one's ops/s above): nestcached / memcached",
-                 res["memcached"], res["nestcached"], "memcached", "nestcached",
-                 AT_RATE_METRICS, report)
+    report_pairs(f"({name}) the same, {rate:.0f} requests/s offered to each ({args.equal_load} x "
+                 f"the slowest one's ops/s above)", res, AT_RATE_METRICS)
 
 
-def scenario_getn(bench, nestcached, args, report):
-    bench.prefill(nestcached, ["-w", "getn", "--depth", "4", "-k", str(args.keys),
+def scenario_getn(bench, nestcached, baseline, args, report):
+    servers = [("", nestcached)] + ([("baseline ", baseline)] if baseline else [])
+    for _, server in servers:
+        bench.prefill(server, ["-w", "getn", "--depth", "4", "-k", str(args.keys),
                                "-V", str(args.value_size)])
     for name in ("a", "b"):
         extra, text = LOAD_SCENARIOS[name]
         common = extra + ["-k", str(args.keys), "-V", str(args.value_size), "--prefill", "off"]
-        res = alternate(args.rounds, [
-            ("get", lambda: bench.run(nestcached, common + ["-w", "flat", "-r", "0:1"])),
-            ("getn4", lambda: bench.run(nestcached, common + ["-w", "getn", "--depth", "4"])),
-        ])
+        runners = []
+        for prefix, server in servers:
+            runners += [
+                (prefix + "get",
+                 lambda s=server: bench.run(s, common + ["-w", "flat", "-r", "0:1"])),
+                (prefix + "getn4",
+                 lambda s=server: bench.run(s, common + ["-w", "getn", "--depth", "4"])),
+            ]
+        res = alternate(args.rounds, runners)
         metrics = [("server CPU us/op", METRICS[1][1], "{:.2f}", 1.1, False),
                    ("ops/s", METRICS[0][1], "{:.0f}", None, True)]
         compare_pair(f"(getn) nestcached, reads only, {text}: getn depth 4 / flat get",
                      res["get"], res["getn4"], "get", "getn4", metrics, report)
+        if baseline:
+            for kind in ("get", "getn4"):
+                compare_pair(f"(getn) {kind}, reads only, {text}: nestcached / baseline",
+                             res["baseline " + kind], res[kind], "baseline", "nestcached",
+                             against_baseline(metrics), report)
 
 
 def scenario_delete(bench, nestcached, args, report):
@@ -281,6 +308,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nestcached", default="build/nestcached")
+    ap.add_argument("--baseline", help="an earlier nestcached build to run beside it, for "
+                                       "before/after ratios (scenarios a, b, getn)")
     ap.add_argument("--memcached", default=shutil.which("memcached") or "/usr/bin/memcached")
     ap.add_argument("--bench", help="nestcache-bench (default: bench/nestcache-bench beside "
                                     "the nestcached binary's build directory)")
@@ -313,9 +342,11 @@ def main():
     args = ap.parse_args()
 
     nestcached = pathlib.Path(args.nestcached).resolve()
+    baseline_path = pathlib.Path(args.baseline).resolve() if args.baseline else None
     bench_path = pathlib.Path(args.bench) if args.bench else \
         nestcached.parent / "bench" / "nestcache-bench"
-    for path in (nestcached, bench_path, pathlib.Path(args.memcached)):
+    for path in [nestcached, bench_path, pathlib.Path(args.memcached)] + \
+            ([baseline_path] if baseline_path else []):
         if not path.exists():
             sys.exit(f"compare.py: {path} not found (build nestcached and nestcache-bench first)")
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -340,6 +371,13 @@ def main():
         nc_env.update(item.split("=", 1) for item in args.nestcached_env)
         nestcached_server = Server("nestcached", nc_argv, nc_port, nc_env)
         servers.append(nestcached_server)
+        baseline = None
+        if baseline_path:
+            bl_port = free_port()
+            bl_argv = [str(baseline_path)] + nestcached_argv(bl_port)[1:]
+            baseline = Server("baseline", bl_argv, bl_port, nc_env)
+            servers.append(baseline)
+            print(f"baseline  : {' '.join(bl_argv)}")
         print(f"memcached : {' '.join(mc_argv)}\nnestcached: "
               f"{' '.join(args.nestcached_env + nc_argv)}\n"
               f"bench     : {bench_path} -T {args.bench_threads}, {args.rounds} rounds of "
@@ -349,9 +387,9 @@ def main():
             bench.prefill(server, flat)
         for name in scenarios:
             if name in LOAD_SCENARIOS:
-                scenario_load(name, bench, memcached, nestcached_server, args, report)
+                scenario_load(name, bench, memcached, nestcached_server, baseline, args, report)
             elif name == "getn":
-                scenario_getn(bench, nestcached_server, args, report)
+                scenario_getn(bench, nestcached_server, baseline, args, report)
             elif name == "delete":
                 scenario_delete(bench, nestcached_server, args, report)
             elif name == "memcaslap":
