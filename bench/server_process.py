@@ -1,6 +1,6 @@
 """A server under test as a child process: started on a free loopback port, stopped with SIGTERM.
 
-Shared by compare.py (throughput) and rss_compare.py (memory). Standard library only.
+Shared by compare.py (throughput), rss_compare.py (memory) and callgrind_ops.py (instructions). Standard library only.
 """
 
 import signal
@@ -32,13 +32,13 @@ def wait_for_port(port, proc, timeout=10.0):
 class Server:
     """`argv` running until stop(), once 127.0.0.1:`port` accepts connections."""
 
-    def __init__(self, name, argv, port, env=None):
+    def __init__(self, name, argv, port, env=None, start_timeout=10.0):
         self.name, self.port = name, port
         # A file, not a pipe: a server that logs a lot must never block on a full pipe.
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         try:
-            wait_for_port(port, self.proc)
+            wait_for_port(port, self.proc, start_timeout)
         except BaseException:
             self.stop()
             raise
@@ -49,11 +49,11 @@ class Server:
             err = self.log.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{self.name} died (exit {self.proc.returncode}): {err}")
 
-    def stop(self):
+    def stop(self, timeout=10.0):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
