@@ -22,27 +22,15 @@ Session::Session(Engine& engine, Counters& counters, int trace_id)
       trace_id_(trace_id) {}
 
 Fed Session::feed(std::string_view input, std::string& out, std::size_t max_output) {
-  const bool trace = engine_.verbosity() >= 2;
   Fed fed;
+  if (pending(more_) && !resume(out, fed)) return fed;
+  const bool trace = engine_.verbosity() >= 2;
   for (;;) {
     if (out.size() >= max_output) {
       fed.state = SessionState::more_output;
       return fed;
     }
-    if (pending(more_)) {
-      const std::size_t mark = out.size();
-      engine_.resume(more_, counters_, out);
-      if (more_noreply_) out.resize(mark);
-      // Each part of a long reply is sent before the next is made, and other clients get a turn
-      // in between; so do they after a part that made nothing yet (a slice of a wide node's
-      // scan). Only a finished reply with nothing to send lets the next request in at once.
-      if (!out.empty() || pending(more_)) {
-        fed.state = SessionState::more_output;
-        return fed;
-      }
-      continue;
-    }
-    const std::string_view rest = input.substr(fed.consumed);
+    const std::string_view rest(input.data() + fed.consumed, input.size() - fed.consumed);
     const ParseResult result = parser_.parse(rest, command_);
     if (result.status == ParseStatus::need_more) {
       fed.wanted = parser_.wanted();
@@ -50,45 +38,45 @@ Fed Session::feed(std::string_view input, std::string& out, std::size_t max_outp
     }
     fed.answered = true;
     fed.consumed += result.consumed;
-    const std::size_t reply_at = out.size();
-    const bool open = answer(result, out);
-    if (trace && result.status != ParseStatus::skipped) {
-      std::clog << '<' << trace_id_ << ' ' << first_line(rest) << '\n';
-      if (out.size() > reply_at) {
-        std::clog << '>' << trace_id_ << ' ' << first_line(std::string_view(out).substr(reply_at))
-                  << '\n';
-      }
-    }
+    const std::size_t mark = out.size();
+    bool open = true;
+    if (result.status == ParseStatus::complete) {
+      open = engine_.execute(command_, counters_, out, more_) == Outcome::keep_open;
+    } else if (result.status == ParseStatus::error) {
+      engine_.reject(result, command_, counters_, out);
+    } else if (result.status == ParseStatus::close) {
+      open = false;
+    }  // else skipped: part of a refused data block, no reply
+    if (command_.noreply) out.resize(mark);
+    if (trace && result.status != ParseStatus::skipped)
+      log(rest, std::string_view(out).substr(mark));
     if (!open) {
       fed.state = SessionState::close;
       return fed;
     }
     if (pending(more_)) {  // its first part is made: the rest after the caller's turn
+      more_noreply_ = command_.noreply;
       fed.state = SessionState::more_output;
       return fed;
     }
   }
 }
 
-bool Session::answer(const ParseResult& result, std::string& out) {
+bool Session::resume(std::string& out, Fed& fed) {
   const std::size_t mark = out.size();
-  bool open = true;
-  switch (result.status) {
-    case ParseStatus::complete:
-      open = engine_.execute(command_, counters_, out, more_) == Outcome::keep_open;
-      more_noreply_ = command_.noreply;
-      break;
-    case ParseStatus::error:
-      engine_.reject(result, command_, counters_, out);
-      break;
-    case ParseStatus::close:
-      return false;
-    case ParseStatus::skipped:  // part of a refused data block
-    case ParseStatus::need_more:
-      return true;
-  }
-  if (command_.noreply) out.resize(mark);
-  return open;
+  engine_.resume(more_, counters_, out);
+  if (more_noreply_) out.resize(mark);
+  // Each part of a long reply is sent before the next is made, and other clients get a turn in
+  // between; so do they after a part that made nothing yet (a slice of a wide node's scan).
+  // Only a finished reply with nothing to send lets the next request in at once.
+  if (out.empty() && !pending(more_)) return true;
+  fed.state = SessionState::more_output;
+  return false;
+}
+
+void Session::log(std::string_view request, std::string_view reply) const {
+  std::clog << '<' << trace_id_ << ' ' << first_line(request) << '\n';
+  if (!reply.empty()) std::clog << '>' << trace_id_ << ' ' << first_line(reply) << '\n';
 }
 
 }  // namespace nestcache

@@ -53,8 +53,11 @@ class Session {
   bool replying() const { return pending(more_); }
 
  private:
-  // Runs one parsed request (or answers the parser's refusal); false when it closes.
-  bool answer(const ParseResult& result, std::string& out);
+  // Makes the next part of the pending long reply; true when the caller may go on to the next
+  // request at once (the reply is done and made nothing), else `fed` says more_output.
+  bool resume(std::string& out, Fed& fed);
+  // -vv: the first lines of a request and of its reply.
+  void log(std::string_view request, std::string_view reply) const;
 
   Engine& engine_;
   Counters& counters_;
