@@ -165,10 +165,12 @@ class Replayer {
     input_.append(bytes);
     for (int round = 0; round < kMaxRounds; ++round) {
       // A heap copy freed right after the call: a session that kept a view of its input past
-      // feed() (session.h says it keeps none) reads freed memory, which ASan reports.
-      const std::vector<char> copy(input_.begin(), input_.end());
+      // feed() (session.h says it keeps none) reads freed memory, which ASan reports. Never a
+      // null pointer, even when empty, as a connection's buffer never is.
+      const auto copy = std::make_unique<char[]>(input_.size());
+      input_.copy(copy.get(), input_.size());
       std::string out;
-      const Fed fed = harness_->session().feed(std::string_view(copy.data(), copy.size()), out,
+      const Fed fed = harness_->session().feed(std::string_view(copy.get(), input_.size()), out,
                                                options_.max_output);
       if (fed.consumed > input_.size()) throw Mismatch("feed() consumed more than it was given");
       input_.erase(0, fed.consumed);
