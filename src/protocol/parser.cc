@@ -275,6 +275,7 @@ ParseResult Parser::parse(std::string_view input, Command& command) {
     swallow_ -= n;
     return outcome(ParseStatus::skipped, n);
   }
+  if (input.empty()) return outcome(ParseStatus::need_more, 0);  // memchr wants a real pointer
   const char* newline = static_cast<const char*>(std::memchr(input.data(), '\n', input.size()));
   if (newline == nullptr) {
     if (input.size() > options_.max_line &&
