@@ -36,7 +36,7 @@ Connection::Connection(int fd, EventLoop& loop, Engine& engine, const ParseOptio
       stats_(stats),
       on_close_(std::move(on_close)),
       in_(kReadChunk),
-      last_active_(loop.now()) {
+      idle_link_(this, loop.now()) {
   Counters::add(counters_.total_connections);
 }
 
@@ -171,7 +171,7 @@ void Connection::process() {
       }
     }
   }
-  if (handled) last_active_ = loop_.now();
+  if (handled) idle_link_.touch(loop_.now());
   if (!out_.empty()) {
     send();
   } else if (closing_) {
@@ -203,7 +203,7 @@ void Connection::send() {
   if (out_.capacity() > kMaxBatchOutput) out_.shrink_to_fit();
   if (sending_) {
     sending_ = false;
-    last_active_ = loop_.now();
+    idle_link_.touch(loop_.now());
     watch_for(EPOLLIN);
     if (closed_) return;
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "idle_list.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/parser.h"
 #include "nestcache/stats/counters.h"
@@ -38,8 +39,10 @@ class Connection final : public EventLoop::Handler {
 
   // Waiting for a request, with nothing of its own to do, since `since` or longer.
   bool idle_since(EventLoop::Clock::time_point since) const {
-    return !closed_ && !sending_ && !scheduled_ && last_active_ <= since;
+    return !closed_ && !sending_ && !scheduled_ && idle_link_.last_active() <= since;
   }
+  // Its last activity and its place in its worker's idle list (idle_timeout.h).
+  IdleList::Link& idle_link() { return idle_link_; }
 
  private:
   void receive();
@@ -68,7 +71,7 @@ class Connection final : public EventLoop::Handler {
   // received into nor moved while it is pending: process() resumes it before parsing anything
   // else.
   ReplyCursor more_;
-  EventLoop::Clock::time_point last_active_;  // last request handled or reply sent
+  IdleList::Link idle_link_;  // last request handled or reply sent
   uint32_t watched_ = EPOLLIN;
   bool sending_ = false;    // replies wait for the client to read: only EPOLLOUT is watched
   bool more_work_ = false;  // process() stopped early; it goes on when the replies are out
