@@ -28,7 +28,7 @@ Connection::Connection(int fd, EventLoop& loop, Engine& engine, Counters& counte
       session_(engine, counters, fd),
       on_close_(std::move(on_close)),
       in_(kReadChunk),
-      last_active_(loop.now()) {
+      idle_link_(this, loop.now()) {
   Counters::add(counters_.total_connections);
 }
 
@@ -122,7 +122,7 @@ void Connection::process() {
       session_.feed(std::string_view(in_.data() + begin_, end_ - begin_), out_, kMaxBatchOutput);
   begin_ += fed.consumed;
   wanted_ = fed.wanted;
-  if (fed.answered) last_active_ = loop_.now();
+  if (fed.answered) idle_link_.touch(loop_.now());
   State then = State::reading;
   if (fed.state == SessionState::more_output) then = State::working;
   if (fed.state == SessionState::close) then = State::closed;
@@ -155,7 +155,7 @@ void Connection::send(State then) {
   sent_ = 0;
   if (out_.capacity() > kMaxBatchOutput) out_.shrink_to_fit();
   if (watched_ == EPOLLOUT) {
-    last_active_ = loop_.now();
+    idle_link_.touch(loop_.now());
     watch_for(EPOLLIN);
     if (state_ == State::closed) return;
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "idle_list.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/session/session.h"
 #include "nestcache/stats/counters.h"
@@ -38,8 +39,10 @@ class Connection final : public EventLoop::Handler {
 
   // Waiting for a request, with nothing of its own to do, since `since` or longer.
   bool idle_since(EventLoop::Clock::time_point since) const {
-    return state_ == State::reading && last_active_ <= since;
+    return state_ == State::reading && idle_link_.last_active() <= since;
   }
+  // Its last activity and its place in its worker's idle list (idle_timeout.h).
+  IdleList::Link& idle_link() { return idle_link_; }
 
  private:
   // The one state of a connection. Every transition is in connection.cc.
@@ -73,9 +76,9 @@ class Connection final : public EventLoop::Handler {
   std::size_t begin_ = 0;  // first unconsumed byte of in_
   std::size_t end_ = 0;    // one past the last received byte
   std::string out_;
-  std::size_t sent_ = 0;    // bytes of out_ the kernel has taken
-  std::size_t wanted_ = 0;  // what the request at begin_ needs in all, when known (Fed::wanted)
-  EventLoop::Clock::time_point last_active_;  // last request handled or reply sent
+  std::size_t sent_ = 0;      // bytes of out_ the kernel has taken
+  std::size_t wanted_ = 0;    // what the request at begin_ needs in all, when known (Fed::wanted)
+  IdleList::Link idle_link_;  // last request handled or reply sent
   State state_ = State::reading;
   uint32_t watched_ = EPOLLIN;
 };

@@ -7,7 +7,8 @@
 // wait. Either costs one syscall more per request than memcached's libevent loop, the biggest
 // line of the profile on this machine (bench/README.md, "Connections on epoll"). This loop is
 // level-triggered, as memcached's is: one recv when the kernel says there are bytes, one send
-// per batch of replies, and epoll_ctl only when a client stops reading its replies.
+// per batch of replies, and epoll_ctl only when a client stops reading its replies. Timers are
+// kept by Asio and reach this loop as posted tasks (timers.h).
 #pragma once
 
 #include <sys/epoll.h>

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "timers.h"
 #include "worker.h"
 
 namespace nestcache {
@@ -23,6 +24,10 @@ using asio::ip::tcp;
 
 constexpr std::chrono::milliseconds kAcceptPause{100};
 
+// The io thread (the one in run()) runs the acceptor, the signals, the accept pause and every
+// deadline of timers_ (timers.h); the workers run the connections on their own epoll loops. Asio's
+// error codes stay on the io thread: every call here takes the error_code overload or cannot
+// fail, and no handler throws.
 class Server::Impl {
  public:
   Impl(const Options& options, Engine& engine, StatsRegistry& stats)
@@ -30,11 +35,12 @@ class Server::Impl {
         engine_(engine),
         stats_(stats),
         accept_counters_(stats.make_counters()),
+        timers_(io_),
         acceptor_(io_),
         accept_pause_(io_),
         signals_(io_, SIGINT, SIGTERM) {
     for (std::size_t i = 0; i < options.threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_));
+      workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_));
     }
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);
     acceptor_.open(endpoint.protocol());
@@ -50,7 +56,7 @@ class Server::Impl {
       if (!ec) stop();
     });
     accept();
-    io_.run();  // until stop(): then the acceptor and signals have no more work
+    io_.run();  // until stop(): then the acceptor, signals and timers have no more work
     for (auto& worker : workers_) worker->join();
   }
 
@@ -62,6 +68,7 @@ class Server::Impl {
       acceptor_.close(ignored);
       accept_pause_.cancel();
       signals_.cancel(ignored);
+      timers_.stop();
       for (auto& worker : workers_) worker->stop();  // after the last adopt(): tasks keep order
     });
   }
@@ -137,11 +144,13 @@ class Server::Impl {
   Engine& engine_;
   StatsRegistry& stats_;
   Counters& accept_counters_;  // written by the accepting thread only
-  std::vector<std::unique_ptr<Worker>> workers_;
+  // Declared in the order they depend on each other, so destroyed workers first, io_ last.
   asio::io_context io_{1};
+  Timers timers_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_pause_;
   asio::signal_set signals_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::size_t next_worker_ = 0;
   bool stopping_ = false;  // touched only on the accepting thread
 };
