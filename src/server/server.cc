@@ -40,7 +40,8 @@ class Server::Impl {
         accept_pause_(io_),
         signals_(io_, SIGINT, SIGTERM) {
     for (std::size_t i = 0; i < options.threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_));
+      workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_,
+                                                  std::chrono::seconds(options.idle_timeout)));
     }
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);
     acceptor_.open(endpoint.protocol());

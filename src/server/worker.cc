@@ -12,11 +12,10 @@
 
 namespace nestcache {
 
-Worker::Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers)
+Worker::Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers,
+               std::chrono::seconds idle_timeout)
     : engine_(engine), counters_(counters), stats_(stats) {
-  if (const uint32_t idle = engine_.options().server.idle_timeout; idle > 0) {
-    idle_.emplace(timers, loop_, counters_, std::chrono::seconds(idle));
-  }
+  if (idle_timeout.count() > 0) idle_.emplace(timers, loop_, counters_, idle_timeout);
 }
 
 Worker::~Worker() { join(); }

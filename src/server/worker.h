@@ -11,6 +11,7 @@
 // which it closed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,8 +29,9 @@ namespace nestcache {
 
 class Worker {
  public:
-  // With -o idle_timeout, the worker's idle timer runs on `timers`.
-  Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers);
+  // With an `idle_timeout` (-o idle_timeout; 0 = none), the worker's idle timer runs on `timers`.
+  Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers,
+         std::chrono::seconds idle_timeout);
   ~Worker();  // joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
