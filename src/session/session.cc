@@ -30,6 +30,8 @@ Fed Session::feed(std::string_view input, std::string& out, std::size_t max_outp
       fed.state = SessionState::more_output;
       return fed;
     }
+    // All of it answered (the usual end of a feed): nothing for the parser to look at.
+    if (fed.consumed == input.size()) return fed;
     const std::string_view rest(input.data() + fed.consumed, input.size() - fed.consumed);
     const ParseResult result = parser_.parse(rest, command_);
     if (result.status == ParseStatus::need_more) {
