@@ -156,7 +156,10 @@ class JournalScan {
     const SegmentScan scan = scan_segment(file.bytes(), options_.limits, on_record_);
     report_.records += scan.records;
     ++report_.segments;
-    report_.end = {name, scan.end, std::max(report_.end.last_revision, scan.max_revision)};
+    uint64_t highest = std::max(report_.end.last_revision, scan.max_revision);
+    if (scan.records > 0)
+      highest = std::max(highest, header.first_revision);  // as the writer counts
+    report_.end = {name, scan.end, highest};
     if (scan.clean()) return true;
     const bool torn = last && !scan.valid_after && scan.stop != SegmentStop::bad_record;
     if (!torn) {

@@ -185,9 +185,11 @@ JournalError JournalWriter::append(const Record& record) {
   }
   if (JournalError e = ensure_room(framed_size(record)); !e.ok()) return e;
   append_frame(record, pending_);
-  if (record.revision > last_revision_.load(std::memory_order_relaxed)) {
-    last_revision_.store(record.revision, std::memory_order_relaxed);
-  }
+  // A segment with records counts its own first revision as handed out, so the next cut is
+  // named above it even when the records came out of revision order (the reader does the same).
+  const uint64_t last = std::max({last_revision_.load(std::memory_order_relaxed), record.revision,
+                                  segments_.empty() ? 0 : segments_.back()});
+  last_revision_.store(last, std::memory_order_relaxed);
   counters_.records.fetch_add(1, std::memory_order_relaxed);
   return {};
 }

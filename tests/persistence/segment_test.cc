@@ -99,3 +99,48 @@ TEST(SegmentScanTest, TellsATornTailFromDamage) {
 
 }  // namespace
 }  // namespace nestcache::persistence
+
+namespace nestcache::persistence {
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+// The bytes of proto-spec/persistence.md, as tests/fuzz/make_journal_corpus.py (a second encoder
+// written from that page) produces them: the format cannot change by accident.
+TEST(SegmentFormatTest, BytesMatchTheSpecsSecondEncoder) {
+  EXPECT_EQ(hex(encode_segment_header({kFormatVersion, 1, 0})),
+            "4e434a4f55524e4c0100000000000000010000000000000000000000000000004b4cf99500000000");
+  testing::OwnedRecord store;
+  store.segments = {"config", "db", "host"};
+  store.data = std::string(100, 'x');
+  store.record.revision = 7;
+  store.record.flags = 5;
+  store.record.exptime = 1'700'000'000;
+  store.rebind();
+  std::string framed;
+  append_frame(store.record, framed);
+  EXPECT_EQ(framed.size(), 152u);  // the size persistence.md section 3 works out
+  EXPECT_EQ(hex(framed),
+            "8d000000377397980107000000000000000500000000f15365000000000306636f6e66696702646204686f"
+            "73746400000078787878787878787878787878787878787878787878787878787878787878787878787878"
+            "78787878787878787878787878787878787878787878787878787878787878787878787878787878787878"
+            "7878787878787878787878787878787878787878000000");
+  Record flush;
+  flush.kind = RecordKind::flush;
+  flush.revision = 9;
+  flush.flush_at = 1'700'000'200;
+  framed.clear();
+  append_frame(flush, framed);
+  EXPECT_EQ(hex(framed), "1100000038954b40060900000000000000c8f153650000000000000000000000");
+}
+
+}  // namespace
+}  // namespace nestcache::persistence

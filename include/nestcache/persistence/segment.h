@@ -22,10 +22,11 @@ static_assert(kSegmentHeaderSize % kFrameAlignment == 0);
 
 struct SegmentHeader {
   uint32_t version = kFormatVersion;
-  // One more than the highest revision in every earlier segment; the file is named after it.
+  // prev_last_revision + 1; the file is named after it, so names only grow.
   uint64_t first_revision = 1;
-  // The highest revision in the segments before this one (first_revision - 1): a reader that
-  // finds another figure there knows a segment between them is missing.
+  // The highest revision in the segments before this one, each segment with records counting
+  // its own first revision too (records may come out of revision order): a reader that finds
+  // another figure there knows a segment between them is missing.
   uint64_t prev_last_revision = 0;
 
   friend bool operator==(const SegmentHeader&, const SegmentHeader&) = default;
