@@ -101,7 +101,8 @@ TEST(JournalDiskTest, FullDiskIsSeenWhenASegmentIsCut) {
   uint64_t appended = 0;
   JournalError e;
   for (; appended < 100000; ++appended) {
-    const Record r = make_record(appended).record;
+    const testing::OwnedRecord owned = make_record(appended);  // owns what the views point at
+    const Record& r = owned.record;
     e = writer.reserve(framed_size(r));
     if (!e.ok()) break;
     ASSERT_TRUE(writer.append(r).ok());
@@ -124,7 +125,8 @@ TEST(JournalDiskTest, FullDiskIsSeenWhenASegmentIsCut) {
   EXPECT_EQ(s.records.size(), appended);
   // Space comes back (a snapshot let old segments go): writes go on by themselves.
   ASSERT_TRUE(writer.drop_segments_before(writer.last_revision()).ok());
-  const Record next = make_record(appended).record;
+  const testing::OwnedRecord owned_next = make_record(appended);
+  const Record& next = owned_next.record;
   EXPECT_TRUE(writer.reserve(framed_size(next)).ok());
   EXPECT_TRUE(writer.append(next).ok());
   EXPECT_TRUE(writer.commit().ok());
@@ -142,7 +144,8 @@ TEST(JournalDiskTest, InjectedNoSpaceIsRetryable) {
     if (i % 50 == 0) {
       ASSERT_TRUE(writer.write().ok());
     }
-    const Record next = make_record(i).record;
+    const testing::OwnedRecord owned_next = make_record(i);
+    const Record& next = owned_next.record;
     if (writer.stats().segments_cut == 1 && i > 100) {
       ops.fallocate_errno = ENOSPC;
       const JournalError e = writer.reserve(framed_size(next));
