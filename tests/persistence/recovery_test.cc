@@ -84,8 +84,9 @@ TEST(JournalRecoveryTest, RoundTripAcrossRotationsAndRestarts) {
 }
 
 // The heart of it: the file cut at every byte offset of its last records, the rest zeros (a
-// preallocated segment) or garbage (a torn write of other bytes). Recovery keeps exactly the
-// whole records before the cut, zeroes the rest, and a writer then continues cleanly.
+// preallocated segment), garbage (a torn write of other bytes) or gone (the file truncated
+// there). Recovery keeps exactly the whole records before the cut, zeroes the rest, and a
+// writer then continues cleanly.
 TEST(JournalRecoveryTest, TornTailAtEveryByteOffset) {
   TempDir base;
   append_records(base.path(), 0, 30);
@@ -95,11 +96,12 @@ TEST(JournalRecoveryTest, TornTailAtEveryByteOffset) {
   ASSERT_EQ(starts.size(), 31u);
   std::mt19937 rng(7);
   for (std::size_t cut = starts[26]; cut <= starts[30]; ++cut) {
-    for (int fill = 0; fill < 2; ++fill) {
-      SCOPED_TRACE("cut at " + std::to_string(cut) + (fill ? " garbage" : " zeros"));
+    for (int fill = 0; fill < 3; ++fill) {
+      static const char* const kFills[] = {" zeros", " garbage", " truncated"};
+      SCOPED_TRACE("cut at " + std::to_string(cut) + kFills[fill]);
       TempDir dir;
       std::string bytes = whole.substr(0, cut);
-      std::string tail(whole.size() - cut, '\0');
+      std::string tail(fill == 2 ? 0 : whole.size() - cut, '\0');
       if (fill == 1) {
         for (std::size_t i = 0; i < std::min<std::size_t>(tail.size(), 300); ++i) {
           tail[i] = static_cast<char>(rng() | 1);
@@ -112,10 +114,11 @@ TEST(JournalRecoveryTest, TornTailAtEveryByteOffset) {
       while (expected < 30) {
         const std::size_t from = starts[expected];
         const std::size_t n = 8 + encoded_size(make_record(expected).record);
-        if (bytes.compare(from, n, whole, from, n) != 0) break;
+        if (from + n > bytes.size() || bytes.compare(from, n, whole, from, n) != 0) break;
         ++expected;
       }
-      const bool clean = bytes.find_first_not_of('\0', starts[expected]) == std::string::npos;
+      const bool clean = starts[expected] >= bytes.size() ||
+                         bytes.find_first_not_of('\0', starts[expected]) == std::string::npos;
       write_file(dir.file(name), bytes);
       const auto s = scan(dir.path());
       if (clean) {
