@@ -52,12 +52,13 @@ struct ScanReport {
   uint64_t start_revision = 0;
   uint64_t records = 0;
   std::size_t segments = 0;          // segment files read (not counting dropped ones)
-  uint64_t torn_bytes = 0;           // torn_tail, cut: bytes after `end` that were not zero
+  uint64_t torn_bytes = 0;           // torn_tail, cut: bytes from `end` to the last non-zero one
   bool tail_repaired = false;        // torn_tail, cut: those bytes are zero on disk now
   std::vector<std::string> ignored;  // names in the directory that are not segments
   std::vector<std::string> dropped;  // cut: the files renamed or copied to *.dropped
 
-  // One log line for the outcome, e.g. "journal: torn tail cut at ... offset 4096 (24 bytes)".
+  // One log line for the outcome, e.g. "journal: torn tail at journal-0000000000000001.seg
+  // offset 4096 (24 bytes of an incomplete record zeroed); 57 records kept".
   std::string log_line() const;
 };
 

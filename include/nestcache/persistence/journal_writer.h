@@ -11,10 +11,11 @@
 // last_revision(), which any thread may call at any time.
 //
 // Errors are values. no_space: nothing was lost; refuse writes and try again later (reserve()
-// cuts the segment again). failed: a write or an fdatasync failed, so what reached the disk is
-// unknown; the writer refuses everything from then on and the server must stop acknowledging
-// (PostgreSQL's fsync lesson: a retried fsync can report success over lost pages). io: a segment
-// could not be cut or a file removed; nothing was lost, the call can be retried.
+// cuts the segment again). failed: a write, an fdatasync, or the directory's fsync after a cut
+// failed, so what reached the disk is unknown; the writer refuses everything from then on and
+// the server must stop acknowledging (PostgreSQL's fsync lesson: a retried fsync can report
+// success over lost pages). io: a segment could not be created or a file removed; nothing was
+// lost, the call can be retried. bad_record: the record is over the limits and was not written.
 #pragma once
 
 #include <atomic>
@@ -65,13 +66,15 @@ class JournalWriter {
   // during a cut left behind. A directory that cannot be written is an io error naming it.
   JournalError open(const JournalPosition& end);
 
-  // Makes sure records of `bytes` framed bytes (framed_size()) can be appended without growing
-  // the disk usage: cuts a new segment if the current one has no room. no_space here is the
-  // full disk seen before the change is applied.
+  // Makes sure records of `bytes` framed bytes in all (the sum of framed_size() of what a change
+  // will append; the revision does not change a record's size) can be appended without asking
+  // the disk for more space: cuts a new segment if the current one has no room. no_space here is
+  // the full disk seen before the change is applied.
   JournalError reserve(uint64_t bytes);
 
-  // Appends `record` to the buffer (cutting a segment first if it does not fit). The record's
-  // revision should exceed those before it; the journal only keeps the highest.
+  // Encodes `record` into the buffer (cutting a segment first if it does not fit); its views
+  // need to live only for the call. Records may come in any revision order; the journal keeps
+  // the highest (last_revision()).
   JournalError append(const Record& record);
 
   // Writes the buffered records with one pwrite (looping on short writes). On no_space the
