@@ -78,6 +78,11 @@ JournalError JournalWriter::open(const JournalPosition& end) {
     }
     return cut(std::max<uint64_t>(options_.segment_size, kSegmentHeaderSize));
   }
+  if (segments_.empty() || segment_name(segments_.back()) != end.segment) {
+    // Appending anywhere but at the end of the last segment would bury the segments after it.
+    return {JournalErrorKind::io, EINVAL, join_path(options_.dir, end.segment), 0,
+            "not the journal's last segment: open the writer where a scan ended"};
+  }
   const std::string path = join_path(options_.dir, end.segment);
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return sys_error(errno, path, "cannot open the last segment for writing");

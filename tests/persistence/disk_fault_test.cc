@@ -285,7 +285,7 @@ TEST(JournalWriterTest, SyncFromAnotherThread) {
   EXPECT_EQ(scan(dir.path()).records.size(), 2000u);
 }
 
-TEST(JournalWriterTest, OpeningOverAnUnscannedJournalIsRefused) {
+TEST(JournalWriterTest, OpensOnlyWhereAScanEnded) {
   TempDir dir;
   {
     JournalWriter writer(small_segments(dir.path()));
@@ -293,6 +293,19 @@ TEST(JournalWriterTest, OpeningOverAnUnscannedJournalIsRefused) {
   }
   JournalWriter again(small_segments(dir.path()));
   EXPECT_EQ(again.open({}).kind, JournalErrorKind::io);
+  // Nor anywhere but in the last segment.
+  {
+    JournalWriter writer(small_segments(dir.path()));
+    ASSERT_TRUE(writer.open(scan(dir.path()).report.end).ok());
+    for (uint64_t i = 0; i < 3000; ++i) ASSERT_TRUE(writer.append(make_record(i).record).ok());
+    ASSERT_TRUE(writer.commit().ok());
+    ASSERT_GE(writer.stats().segments, 2u);
+  }
+  JournalWriter middle(small_segments(dir.path()));
+  const JournalError e = middle.open({segment_name(1), kSegmentHeaderSize, 0});
+  EXPECT_EQ(e.kind, JournalErrorKind::io);
+  EXPECT_NE(e.message().find("not the journal's last segment"), std::string::npos);
+  EXPECT_EQ(scan(dir.path()).records.size(), 3000u);
 }
 
 }  // namespace

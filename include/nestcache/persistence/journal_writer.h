@@ -63,7 +63,8 @@ class JournalWriter {
   // Opens the journal for appending where a scan_journal() (with repair_tail) found it ended:
   // continues in end.segment at end.offset, or creates the directory's first segment (first
   // revision end.last_revision + 1) when end.segment is empty. Removes *.tmp files a crash
-  // during a cut left behind. A directory that cannot be written is an io error naming it.
+  // during a cut left behind. A directory that cannot be written is an io error naming it; so is
+  // an `end` in any segment but the last, or an empty `end` over a directory with segments.
   JournalError open(const JournalPosition& end);
 
   // Makes sure records of `bytes` framed bytes in all (the sum of framed_size() of what a change
