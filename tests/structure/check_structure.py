@@ -25,6 +25,7 @@ ALLOWED = {
     "tree": {"common"},
     "stats": {"common"},
     "config": {"common"},
+    "persistence": {"common"},
     "engine": {"common", "protocol", "tree", "stats"},
     "session": {"common", "protocol", "tree", "stats", "engine"},
     "server": {"common", "protocol", "tree", "stats", "engine", "session", "config"},

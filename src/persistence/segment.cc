@@ -1,0 +1,175 @@
+#include "nestcache/persistence/segment.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "byte_order.h"
+#include "nestcache/persistence/crc32c.h"
+
+namespace nestcache::persistence {
+namespace {
+
+// Header layout: magic[8] version u32 reserved u32 first_revision u64 prev_last_revision u64
+// crc u32 (of bytes 0..31) reserved u32.
+constexpr std::size_t kVersionAt = 8;
+constexpr std::size_t kFirstAt = 16;
+constexpr std::size_t kPrevAt = 24;
+constexpr std::size_t kCrcAt = 32;
+
+constexpr std::string_view kNamePrefix = "journal-";
+constexpr std::string_view kNameSuffix = ".seg";
+constexpr std::size_t kNameDigits = 16;
+
+SegmentStop stop_for(FrameStatus status) {
+  switch (status) {
+    case FrameStatus::ok:
+    case FrameStatus::zero:
+      return SegmentStop::end;
+    case FrameStatus::short_frame:
+      return SegmentStop::short_frame;
+    case FrameStatus::bad_length:
+      return SegmentStop::bad_length;
+    case FrameStatus::bad_crc:
+      return SegmentStop::bad_crc;
+  }
+  return SegmentStop::bad_length;
+}
+
+// Offset just past the last non-zero byte of bytes[from...], or `from` when they are all zero.
+std::size_t last_dirty(std::string_view bytes, std::size_t from) {
+  std::size_t at = bytes.size();
+  while (at > from && at % 8 != 0 && bytes[at - 1] == '\0') --at;
+  while (at >= from + 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + at - 8, sizeof word);
+    if (word != 0) break;
+    at -= 8;
+  }
+  while (at > from && bytes[at - 1] == '\0') --at;
+  return at;
+}
+
+}  // namespace
+
+std::string_view to_string(HeaderError error) {
+  switch (error) {
+    case HeaderError::none:
+      return "no error";
+    case HeaderError::too_short:
+      return "segment header missing or cut short";
+    case HeaderError::bad_magic:
+      return "not a nestcache journal segment (bad magic)";
+    case HeaderError::bad_version:
+      return "unsupported segment format version";
+    case HeaderError::bad_crc:
+      return "segment header CRC mismatch";
+    case HeaderError::bad_revisions:
+      return "segment header revisions disagree";
+  }
+  return "unknown header error";
+}
+
+std::string encode_segment_header(const SegmentHeader& header) {
+  std::string out(kSegmentHeaderSize, '\0');
+  std::memcpy(out.data(), kSegmentMagic.data(), kSegmentMagic.size());
+  store_le<uint32_t>(header.version, out.data() + kVersionAt);
+  store_le<uint64_t>(header.first_revision, out.data() + kFirstAt);
+  store_le<uint64_t>(header.prev_last_revision, out.data() + kPrevAt);
+  store_le<uint32_t>(crc32c(std::string_view(out).substr(0, kCrcAt)), out.data() + kCrcAt);
+  return out;
+}
+
+HeaderError decode_segment_header(std::string_view bytes, SegmentHeader& out) {
+  if (bytes.size() < kSegmentHeaderSize) return HeaderError::too_short;
+  if (bytes.substr(0, kSegmentMagic.size()) != kSegmentMagic) return HeaderError::bad_magic;
+  if (load_le<uint32_t>(bytes.data() + kCrcAt) != crc32c(bytes.substr(0, kCrcAt))) {
+    return HeaderError::bad_crc;
+  }
+  out.version = load_le<uint32_t>(bytes.data() + kVersionAt);
+  if (out.version != kFormatVersion) return HeaderError::bad_version;
+  out.first_revision = load_le<uint64_t>(bytes.data() + kFirstAt);
+  out.prev_last_revision = load_le<uint64_t>(bytes.data() + kPrevAt);
+  if (out.prev_last_revision == UINT64_MAX || out.first_revision != out.prev_last_revision + 1) {
+    return HeaderError::bad_revisions;
+  }
+  return HeaderError::none;
+}
+
+std::string segment_name(uint64_t first_revision) {
+  char name[64];
+  std::snprintf(name, sizeof name, "journal-%016llx.seg",
+                static_cast<unsigned long long>(first_revision));
+  return name;
+}
+
+std::optional<uint64_t> parse_segment_name(std::string_view name) {
+  if (name.size() != kNamePrefix.size() + kNameDigits + kNameSuffix.size() ||
+      !name.starts_with(kNamePrefix) || !name.ends_with(kNameSuffix)) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  for (char c : name.substr(kNamePrefix.size(), kNameDigits)) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    value = (value << 4) | static_cast<uint64_t>(digit);
+  }
+  return value;
+}
+
+SegmentScan scan_segment(std::string_view bytes, const RecordLimits& limits,
+                         const std::function<void(const Record&)>& on_record) {
+  SegmentScan scan;
+  scan.header_error = decode_segment_header(bytes, scan.header);
+  if (scan.header_error != HeaderError::none) {
+    scan.stop = SegmentStop::bad_header;
+    return scan;
+  }
+  scan.max_revision = scan.header.prev_last_revision;
+  const std::size_t max_body = max_body_size(limits);
+  std::size_t at = kSegmentHeaderSize;
+  for (;;) {
+    const Frame frame = read_frame(bytes.substr(at), max_body);
+    if (frame.status != FrameStatus::ok) {
+      scan.stop = stop_for(frame.status);
+      break;
+    }
+    const DecodedRecord decoded = decode_record(frame.body, limits);
+    if (decoded.error != RecordError::none) {
+      scan.stop = SegmentStop::bad_record;
+      scan.record_error = decoded.error;
+      break;
+    }
+    on_record(decoded.record);
+    ++scan.records;
+    scan.max_revision = std::max(scan.max_revision, decoded.record.revision);
+    at += frame.size;
+  }
+  scan.end = at;
+  scan.dirty_end = last_dirty(bytes, at);
+  // Any valid frame among the non-zero bytes after the stop? Only aligned offsets can hold one.
+  // The body is decoded before its CRC is computed: random bytes almost never decode (a kind
+  // byte, lengths that end exactly at the frame's end), so a segment of garbage costs a decode
+  // attempt per 8 bytes, not a CRC of up to max_body bytes per 8 bytes.
+  for (std::size_t p = at + kFrameAlignment; p + kFrameHeaderSize <= scan.dirty_end;
+       p += kFrameAlignment) {
+    const uint32_t length = load_le<uint32_t>(bytes.data() + p);
+    if (length == 0 || length > max_body || length > bytes.size() - p - kFrameHeaderSize) {
+      continue;
+    }
+    const std::string_view body = bytes.substr(p + kFrameHeaderSize, length);
+    if (decode_record(body, limits).error != RecordError::none) continue;
+    if (crc32c(body) != load_le<uint32_t>(bytes.data() + p + 4)) continue;
+    scan.valid_after = p;
+    break;
+  }
+  return scan;
+}
+
+}  // namespace nestcache::persistence
