@@ -2,6 +2,7 @@
 // protocol text. It caches tenant -> user -> field, reads a value, lists children, walks a
 // subtree, and drops a whole tenant with one remove().
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,10 +25,16 @@ std::string join(const Path& path) {
   return text;
 }
 
+// A plain set through the tree's one write primitive: missing parents are created, and the
+// function (run under the namespace's lock) gives the new value whatever was there before.
 void store(Tree& tree, const Path& path, std::string_view value) {
-  nestcache::StoreArgs args;  // a plain set: flags 0, never expires
-  args.data = value;
-  const bool stored = tree.store(path, args).status == nestcache::Status::stored;
+  nestcache::UpdatePolicy policy;
+  policy.create = true;
+  policy.reserve = value.size();  // room under the memory budget, made before the lock
+  const auto result = tree.update(path, policy, [&](const nestcache::ValueView*) {
+    return std::optional<nestcache::NewValue>(nestcache::NewValue{value});  // flags 0, no deadline
+  });
+  const bool stored = result.outcome == nestcache::UpdateOutcome::stored;
   std::cout << "store " << join(path) << " = " << value << (stored ? "" : " FAILED") << "\n";
 }
 

@@ -1,6 +1,7 @@
 // set add replace append prepend cas
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/composer.h"
+#include "store_rules.h"
 
 namespace nestcache {
 namespace {
@@ -32,7 +33,7 @@ void Engine::store(const Command& command, Counters& counters, std::string& out)
   args.exptime = absolute_exptime(command.exptime, clock_.now());
   args.cas = command.cas_unique;
   args.data = command.data;
-  const StoreResult result = tree_.store(command.path, args);
+  const StoreResult result = store_value(tree_, command.path, args);
 
   Composer reply(out);
   const bool is_cas = args.mode == StoreMode::cas;

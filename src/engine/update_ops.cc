@@ -1,12 +1,13 @@
 // incr decr touch delete
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/composer.h"
+#include "store_rules.h"
 
 namespace nestcache {
 
 void Engine::arith(const Command& command, Counters& counters, std::string& out) {
   const bool increment = command.verb == Verb::incr;
-  const ArithResult result = tree_.arith(command.path, increment, command.delta);
+  const ArithResult result = arith_value(tree_, command.path, increment, command.delta);
   Composer reply(out);
   switch (result.status) {
     case Status::stored:
