@@ -19,8 +19,7 @@ Tree::Shard::~Shard() {
 
 void Tree::Shard::advance(int64_t now) {
   if (flush_at != 0 && flush_at <= now) {
-    if (observed()) [[unlikely]]
-      report_flush(flush_at);
+    report_flush(flush_at);
     flush_at = 0;
     clear();
   }
@@ -34,8 +33,7 @@ Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now
 Entry* Tree::Shard::expire(Entry* child) {
   // The deadline bounds the whole subtree: it goes now, for every reader.
   if (!child->fetched() && child->has_value()) ++expired_unfetched_;
-  if (observed()) [[unlikely]]
-    report(ChangeKind::expire, child);
+  report(ChangeKind::expire, child);
   unlink(child);
   graveyard_.bury(child);
   return nullptr;
@@ -230,8 +228,7 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
     }
     ++evictions_;
     if (!victim->fetched()) ++evicted_unfetched_;
-    if (observed()) [[unlikely]]
-      report(ChangeKind::evict, victim);
+    report(ChangeKind::evict, victim);
     clear_value(victim);  // the node stays while it has children (values go, never subtrees)
     drain(64);
   }
@@ -307,8 +304,7 @@ void Tree::Shard::expire_due(int64_t now) {
   while (Entry* node = deadlines_.pop_due(now)) {
     if (!attached(node)) continue;  // already on its way to the graveyard
     if (!node->fetched() && node->has_value()) ++expired_unfetched_;
-    if (observed()) [[unlikely]]
-      report(ChangeKind::expire, node);
+    report(ChangeKind::expire, node);
     remove(node);
     ++reclaimed_;
   }
@@ -364,40 +360,40 @@ Path path_of(const Entry* node) {
 
 }  // namespace
 
-void Tree::Shard::send(Change& change) {
+void Tree::Shard::deliver(Change& change) {
   if (change.kind != ChangeKind::store) change.cas = last_cas_->load(std::memory_order_relaxed);
   observer_->on_change(change);
 }
 
-void Tree::Shard::report_store(const Path& path, const Entry* node) {
+void Tree::Shard::send_store(const Path& path, const Entry* node) {
   Change change;
   change.kind = ChangeKind::store;
   change.path = &path;
   change.value = ValueView{node->data(), node->flags(), node->exptime(), node->cas()};
   change.cas = node->cas();
-  send(change);
+  deliver(change);
 }
 
-void Tree::Shard::report(ChangeKind kind, const Path& path, int64_t exptime) {
+void Tree::Shard::send(ChangeKind kind, const Path& path, int64_t exptime) {
   Change change;
   change.kind = kind;
   change.path = &path;
   change.exptime = exptime;
-  send(change);
+  deliver(change);
 }
 
-void Tree::Shard::report(ChangeKind kind, const Entry* node) {
+void Tree::Shard::send(ChangeKind kind, const Entry* node) {
   const Path path = path_of(node);
-  report(kind, path);
+  send(kind, path, 0);
 }
 
-void Tree::Shard::report_flush(int64_t time) {
+void Tree::Shard::send_flush(int64_t time) {
   const Path none;
   Change change;
   change.kind = ChangeKind::flush;
   change.path = &none;
   change.time = time;
-  send(change);
+  deliver(change);
 }
 
 }  // namespace nestcache

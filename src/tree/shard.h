@@ -110,17 +110,32 @@ class Tree::Shard {
     observer_ = observer;
     last_cas_ = last_cas;
   }
-  // True when changes are reported: callers test it first, so that with no observer a change
-  // costs one predictable branch and no path is built.
-  bool observed() const { return observer_ != nullptr; }
-  // A value stored at `path` (now in `node`, with unique `cas`).
-  void report_store(const Path& path, const Entry* node);
+  // Each report is one predictable branch when no observer is attached: the change (and the
+  // path, built only for an observer) is made out of line.
+  // A value stored at `path`, now in `node`.
+  void report_store(const Path& path, const Entry* node) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send_store(path, node);
+    }
+  }
   // A change of `kind` at `path` (touch: `exptime` is the new deadline).
-  void report(ChangeKind kind, const Path& path, int64_t exptime = 0);
-  // A change of `kind` at the attached `node`, whose path is built by walking up its parents.
-  void report(ChangeKind kind, const Entry* node);
+  void report(ChangeKind kind, const Path& path, int64_t exptime = 0) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send(kind, path, exptime);
+    }
+  }
+  // A change of `kind` at the attached `node`; its path is built by walking up its parents.
+  void report(ChangeKind kind, const Entry* node) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send(kind, node);
+    }
+  }
   // This shard emptied by a flush due at `time`.
-  void report_flush(int64_t time);
+  void report_flush(int64_t time) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send_flush(time);
+    }
+  }
 
   std::mutex mu;
   int64_t flush_at = 0;
@@ -157,8 +172,13 @@ class Tree::Shard {
   static Totals subtree(const Entry* node);
   // Detaches every node whose deadline has passed.
   void expire_due(int64_t now);
-  // Sends `change` to the observer, with the latest unique unless it carries one.
-  void send(Change& change);
+  // The out-of-line halves of the reports above.
+  void send_store(const Path& path, const Entry* node);
+  void send(ChangeKind kind, const Path& path, int64_t exptime);
+  void send(ChangeKind kind, const Entry* node);
+  void send_flush(int64_t time);
+  // Hands `change` to the observer, with the latest unique unless it is a store.
+  void deliver(Change& change);
 
   Kids* roots_;
   Lru lru_;

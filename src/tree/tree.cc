@@ -121,8 +121,7 @@ UpdateResult Tree::update_locked(
   target = shard.set_value(target, value->data, flags, cas);
   if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
   if (policy.counts_as_item) shard.count_store();
-  if (shard.observed()) [[unlikely]]
-    shard.report_store(path, target);
+  shard.report_store(path, target);
   return {UpdateOutcome::stored, cas};
 }
 
@@ -143,8 +142,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
     if (node == nullptr || !node->has_value()) return false;
     node->mark_read();
     shard.set_exptime(node, new_exptime);
-    if (shard.observed()) [[unlikely]]
-      shard.report(ChangeKind::touch, path, node->exptime());
+    shard.report(ChangeKind::touch, path, node->exptime());
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
@@ -155,8 +153,7 @@ Status Tree::touch(const Path& path, int64_t new_exptime) {
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
     shard.set_exptime(node, new_exptime);
-    if (shard.observed()) [[unlikely]]
-      shard.report(ChangeKind::touch, path, node->exptime());
+    shard.report(ChangeKind::touch, path, node->exptime());
     return Status::touched;
   });
 }
@@ -166,8 +163,7 @@ Status Tree::remove(const Path& path) {
   Released released;  // freed on return, after the lock is let go
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
-    if (shard.observed()) [[unlikely]]
-      shard.report(ChangeKind::remove, path);
+    shard.report(ChangeKind::remove, path);
     shard.remove(node);
     shard.drain(kInlineFree, released);
     return Status::deleted;
@@ -178,8 +174,7 @@ Status Tree::remove_value(const Path& path) {
   if (path.empty()) return Status::not_found;
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value()) return Status::not_found;
-    if (shard.observed()) [[unlikely]]
-      shard.report(ChangeKind::remove_value, path);
+    shard.report(ChangeKind::remove_value, path);
     shard.clear_value(node);
     shard.drain(kInlineFree);
     return Status::deleted;
@@ -192,8 +187,7 @@ void Tree::flush(int64_t when) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
     if (when <= now) {
-      if (shard.observed()) [[unlikely]]
-        shard.report_flush(now);
+      shard.report_flush(now);
       shard.flush_at = 0;
       shard.clear();
     } else {
