@@ -2,7 +2,6 @@
 // protocol text. It caches tenant -> user -> field, reads a value, lists children, walks a
 // subtree, and drops a whole tenant with one remove().
 #include <iostream>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,10 +29,9 @@ std::string join(const Path& path) {
 void store(Tree& tree, const Path& path, std::string_view value) {
   nestcache::UpdatePolicy policy;
   policy.create = true;
-  policy.reserve = value.size();  // room under the memory budget, made before the lock
-  const auto result = tree.update(path, policy, [&](const nestcache::ValueView*) {
-    return std::optional<nestcache::NewValue>(nestcache::NewValue{value});  // flags 0, no deadline
-  });
+  policy.reserve = value.size();          // room under the memory budget, made before the lock
+  const nestcache::NewValue next{value};  // flags 0, no deadline
+  const auto result = tree.update(path, policy, [&](const nestcache::ValueView*) { return &next; });
   const bool stored = result.outcome == nestcache::UpdateOutcome::stored;
   std::cout << "store " << join(path) << " = " << value << (stored ? "" : " FAILED") << "\n";
 }

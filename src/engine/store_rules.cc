@@ -9,44 +9,42 @@
 namespace nestcache {
 
 StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
-  const bool creates = args.mode == StoreMode::set || args.mode == StoreMode::add;
-  const Status missing = args.mode == StoreMode::cas ? Status::not_found : Status::not_stored;
   UpdatePolicy policy;
-  policy.create = creates;
+  policy.create = args.mode == StoreMode::set || args.mode == StoreMode::add;
   policy.reserve = args.data.size();
-
-  Status refused = Status::not_stored;
+  NewValue next{args.data, args.flags, args.exptime, false};
   std::string joined;  // append/prepend: the value they write, alive until update() returns
+  Status refused = Status::not_stored;
   const UpdateResult result =
-      tree.update(path, policy, [&](const ValueView* current) -> std::optional<NewValue> {
+      tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
         switch (args.mode) {
           case StoreMode::set:
-            break;
+            return &next;
           case StoreMode::add:
-            if (current != nullptr) return std::nullopt;  // not_stored
-            break;
+            return current == nullptr ? &next : nullptr;
           case StoreMode::replace:
-          case StoreMode::append:
-          case StoreMode::prepend:
+            return current != nullptr ? &next : nullptr;
           case StoreMode::cas:
             if (current == nullptr) {
-              refused = missing;
-              return std::nullopt;
+              refused = Status::not_found;
+              return nullptr;
             }
-            if (args.mode == StoreMode::cas && current->cas != args.cas) {
+            if (current->cas != args.cas) {
               refused = Status::exists;
-              return std::nullopt;
+              return nullptr;
             }
-            break;
+            return &next;
+          case StoreMode::append:
+          case StoreMode::prepend:
+            if (current == nullptr) return nullptr;
+            // Flags and deadline stay as they were (memcached ignores them for append/prepend).
+            joined.reserve(current->data.size() + args.data.size());
+            joined.append(args.mode == StoreMode::append ? current->data : args.data);
+            joined.append(args.mode == StoreMode::append ? args.data : current->data);
+            next = NewValue{joined, current->flags, 0, /*keep_exptime=*/true};
+            return &next;
         }
-        if (args.mode == StoreMode::append || args.mode == StoreMode::prepend) {
-          // Flags and deadline stay as they were (memcached ignores them for append/prepend).
-          joined.reserve(current->data.size() + args.data.size());
-          joined.append(args.mode == StoreMode::append ? current->data : args.data);
-          joined.append(args.mode == StoreMode::append ? args.data : current->data);
-          return NewValue{joined, current->flags, 0, /*keep_exptime=*/true};
-        }
-        return NewValue{args.data, args.flags, args.exptime, /*keep_exptime=*/false};
+        return nullptr;
       });
   switch (result.outcome) {
     case UpdateOutcome::stored:
@@ -54,7 +52,8 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
     case UpdateOutcome::unchanged:
       return StoreResult{refused};
     case UpdateOutcome::no_parent:
-      return StoreResult{missing};
+      // A missing parent is a missing value: cas's not_found, the others' not_stored.
+      return StoreResult{args.mode == StoreMode::cas ? Status::not_found : Status::not_stored};
     case UpdateOutcome::out_of_memory:
       return StoreResult{Status::out_of_memory};
     case UpdateOutcome::bad_path:
@@ -70,15 +69,16 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
   ArithResult out{Status::not_found};
   char buf[24];
   std::string text;  // the value written, alive until update() returns
+  NewValue next;
   const UpdateResult result =
-      tree.update(path, policy, [&](const ValueView* current) -> std::optional<NewValue> {
-        if (current == nullptr) return std::nullopt;  // not_found
+      tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
+        if (current == nullptr) return nullptr;  // not_found
         // memcached: a value must be a decimal number (strtoull rules) to be counted.
         const std::string_view data = current->data;
         auto number = data.empty() ? std::nullopt : parse_u64(data);
         if (!number) {
           out.status = Status::non_numeric;
-          return std::nullopt;
+          return nullptr;
         }
         uint64_t value = *number;
         if (increment) {
@@ -92,7 +92,8 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
         // memcached rewrites a shorter number in place, padded with spaces to the old length.
         if (text.size() < data.size()) text.resize(data.size(), ' ');
         out.value = value;
-        return NewValue{text, current->flags, 0, /*keep_exptime=*/true};
+        next = NewValue{text, current->flags, 0, /*keep_exptime=*/true};
+        return &next;
       });
   if (result.outcome == UpdateOutcome::stored) out.status = Status::stored;
   return out;

@@ -35,22 +35,7 @@ std::size_t Entry::footprint() const { return cost(name_size_, data_size()); }
 // The budget: what malloc really handed out, rounding and chunk header included.
 std::size_t Entry::allocated() const { return chunk_size(this); }
 
-std::size_t Entry::allocation_bound(std::size_t name_size, std::size_t data_size) {
-  // Rounded up to malloc's 16-byte granule, its chunk header, a kids slot, a slot in its
-  // parent's table, and the first table of a parent that had one child.
-  // Kids::create: the header and 2 slots, rounded to malloc's granule, plus its chunk header.
-  constexpr std::size_t kFirstTable = (sizeof(Kids) + 2 * sizeof(Entry*) + 15) / 16 * 16 + 16;
-  return alloc_size(name_size, data_size, true, true) + 15 + kChunkHeader + sizeof(Entry*) +
-         kFirstTable;
-}
-
 // ---- Entry ----
-
-std::size_t Entry::alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
-                              bool value_slot) {
-  return std::max(sizeof(Entry), kTail + (value_slot ? kValueSlotSize + data_capacity : 0) +
-                                     (kids_slot ? sizeof(void*) : 0) + name_size);
-}
 
 Entry* Entry::create(std::string_view name, std::size_t data_capacity, bool kids_slot,
                      bool value_slot, uint8_t depth) {

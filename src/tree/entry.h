@@ -49,6 +49,8 @@
 
 #include <absl/base/attributes.h>
 
+#include "nestcache/tree/value.h"
+
 namespace nestcache {
 
 struct Kids;
@@ -70,6 +72,18 @@ struct Entry {
   std::size_t data_capacity() const;
 
   std::string_view name() const { return {tail(), name_size_}; }
+  // The value, flags, deadline and unique as a visitor sees them (the slot read once).
+  // Requires has_value_slot().
+  ValueView value() const {
+    const char* slot = value_slot();
+    uint32_t flags;
+    uint32_t size;
+    uint64_t cas = 0;
+    std::memcpy(&flags, slot + kFlagsAt, sizeof(flags));
+    std::memcpy(&size, slot + kDataSizeAt, sizeof(size));
+    std::memcpy(&cas, slot + kCasAt, 7);
+    return ValueView{{slot + kValueSlotSize, size}, flags, exptime_, cas};
+  }
   std::string_view data() const { return {value_slot() + kValueSlotSize, data_size()}; }
   // Requires has_value_slot().
   char* data_ptr() { return value_slot() + kValueSlotSize; }
@@ -168,7 +182,8 @@ struct Entry {
   // what the -m budget counts.
   std::size_t allocated() const;
   // At most what a new node with this name and value allocates, its parent's table slot and
-  // kids slot included (what a store reserves under the budget before it runs).
+  // kids slot included (what a store reserves under the budget before it runs). Defined in
+  // kids.h, inline: a store adds one per segment of its path.
   static std::size_t allocation_bound(std::size_t name_size, std::size_t data_size);
 
   // The value slot's size and its fields' offsets in it (unaligned: read with memcpy).
@@ -190,7 +205,11 @@ struct Entry {
 
   Entry() = default;
   static std::size_t alloc_size(std::size_t name_size, std::size_t data_capacity, bool kids_slot,
-                                bool value_slot);
+                                bool value_slot) {
+    return std::max(sizeof(Entry), offsetof(Entry, tail_) +
+                                       (value_slot ? kValueSlotSize + data_capacity : 0) +
+                                       (kids_slot ? sizeof(void*) : 0) + name_size);
+  }
   char* tail() { return reinterpret_cast<char*>(this) + offsetof(Entry, tail_); }
   const char* tail() const { return reinterpret_cast<const char*>(this) + offsetof(Entry, tail_); }
   std::size_t kids_bytes() const { return (bits_ & kKidsSlot) ? sizeof(void*) : 0; }

@@ -183,6 +183,15 @@ struct Kids {
 
 static_assert(sizeof(Kids) == 24);
 
+inline std::size_t Entry::allocation_bound(std::size_t name_size, std::size_t data_size) {
+  // Rounded up to malloc's 16-byte granule, its chunk header, a kids slot, a slot in its
+  // parent's table, and the first table of a parent that had one child.
+  // Kids::create: the header and 2 slots, rounded to malloc's granule, plus its chunk header.
+  constexpr std::size_t kFirstTable = (sizeof(Kids) + 2 * sizeof(Entry*) + 15) / 16 * 16 + 16;
+  return alloc_size(name_size, data_size, true, true) + 15 + kChunkHeader + sizeof(Entry*) +
+         kFirstTable;
+}
+
 inline bool Entry::has_children() const {
   if (bits_ & kSoleChild) return true;
   const Kids* k = kids();

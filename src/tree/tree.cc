@@ -21,10 +21,8 @@ Tree::Tree(const Clock& clock, TreeOptions options)
   for (std::size_t i = 0; i < kShards; ++i) shards_[i].attach(used_bytes_);
 }
 
-bool Tree::reserve(std::string_view top, uint64_t need) {
-  const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
+bool Tree::make_room(std::string_view top, uint64_t need, uint64_t limit) {
   auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
-  if (limit == 0 || fits()) return true;
   if (need > limit) return false;
   const std::size_t home = shard_index(hash_name(top));
   for (std::size_t i = 0; i < kShards && !fits(); ++i) {
@@ -68,9 +66,8 @@ Tree::Shard& Tree::shard_for(std::string_view top) const {
   return shards_[shard_index(hash_name(top))];
 }
 
-UpdateResult Tree::update(
-    const Path& path, const UpdatePolicy& policy,
-    absl::FunctionRef<std::optional<NewValue>(const ValueView* current)> decide) {
+UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
+                          absl::FunctionRef<const NewValue*(const ValueView* current)> decide) {
   if (path.empty() || path.size() > options_.max_depth) return {UpdateOutcome::bad_path};
   if (policy.reserve) {
     // Room for the value and, at worst, a new node per segment, before anything is written.
@@ -90,7 +87,7 @@ UpdateResult Tree::update(
 
 UpdateResult Tree::update_locked(
     Shard& shard, const Path& path, const UpdatePolicy& policy,
-    absl::FunctionRef<std::optional<NewValue>(const ValueView* current)> decide, int64_t now) {
+    absl::FunctionRef<const NewValue*(const ValueView* current)> decide, int64_t now) {
   const std::size_t last = path.size() - 1;
   Entry* parent = nullptr;
   if (last > 0) {
@@ -104,9 +101,8 @@ UpdateResult Tree::update_locked(
   if (has_value && policy.unique_on_hit)
     cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
   ValueView current;
-  if (has_value)
-    current = ValueView{target->data(), target->flags(), target->exptime(), target->cas()};
-  const std::optional<NewValue> value = decide(has_value ? &current : nullptr);
+  if (has_value) current = target->value();
+  const NewValue* value = decide(has_value ? &current : nullptr);
   if (!value || (target == nullptr && !policy.create)) {
     // An expired target may have left its parent empty.
     if (!has_value && parent != nullptr) shard.prune(parent);

@@ -48,17 +48,19 @@ inline UpdateResult set_value(Tree& tree, const Path& path, std::string_view dat
   UpdatePolicy policy;
   policy.create = true;
   policy.reserve = data.size();
-  return tree.update(path, policy, [&](const ValueView*) {
-    return std::optional<NewValue>(NewValue{data, flags, deadline, false});
-  });
+  const NewValue value{data, flags, deadline, false};
+  return tree.update(path, policy, [&](const ValueView*) { return &value; });
 }
 
 // Writes `data` over the value at `path` only if there is one (no node is created), keeping its
 // flags and deadline.
 inline UpdateResult rewrite_value(Tree& tree, const Path& path, std::string_view data) {
-  return tree.update(path, UpdatePolicy{}, [&](const ValueView* current) {
-    if (current == nullptr) return std::optional<NewValue>();
-    return std::optional<NewValue>(NewValue{data, current->flags, 0, true});
+  NewValue value{data};
+  value.keep_exptime = true;
+  return tree.update(path, UpdatePolicy{}, [&](const ValueView* current) -> const NewValue* {
+    if (current == nullptr) return nullptr;
+    value.flags = current->flags;
+    return &value;
   });
 }
 

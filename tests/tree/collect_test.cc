@@ -392,6 +392,7 @@ TEST(CollectConcurrencyTest, ManyThreadsOnOverlappingNamespacesWhileCollecting) 
         const std::string& mid = names[pick(names.size())];
         const std::string& leaf = names[pick(names.size())];
         const Path path{space, mid, leaf};
+        const NewValue twelve{"12"};
         UpdatePolicy create;
         create.create = true;
         create.reserve = 2;
@@ -405,9 +406,8 @@ TEST(CollectConcurrencyTest, ManyThreadsOnOverlappingNamespacesWhileCollecting) 
             set_value(tree, path, "12", 0, clock.now() + static_cast<int64_t>(pick(5)));
             break;
           case 4:  // a value only where there is none (memcached's add)
-            tree.update({space, mid}, create, [](const ValueView* current) {
-              if (current != nullptr) return std::optional<NewValue>();
-              return std::optional<NewValue>(NewValue{"12"});
+            tree.update({space, mid}, create, [&](const ValueView* current) {
+              return current == nullptr ? &twelve : nullptr;
             });
             break;
           case 5:

@@ -166,11 +166,12 @@ TEST_F(NamespaceExpiryTest, AnUpdateSeesNoValueAtTheExpiredNode) {
   UpdatePolicy create;
   create.create = true;
   bool saw_none = false;
+  const NewValue fresh{"fresh"};
   EXPECT_EQ(tree_
                 .update({"tenants", "t1"}, create,
                         [&](const ValueView* current) {
                           saw_none = current == nullptr;
-                          return std::optional<NewValue>(NewValue{"fresh"});
+                          return &fresh;
                         })
                 .outcome,
             UpdateOutcome::stored);

@@ -90,10 +90,12 @@ TEST_P(StatsWalkTest, FiguresMatchAWalkAfterRandomOperations) {
           UpdatePolicy policy;
           policy.reserve = more.size();
           std::string joined_value;
-          tree.update(path, policy, [&](const ValueView* current) {
-            if (current == nullptr) return std::optional<NewValue>();
+          NewValue next;
+          tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
+            if (current == nullptr) return nullptr;
             joined_value = std::string(current->data) + more;
-            return std::optional<NewValue>(NewValue{joined_value, current->flags, 0, true});
+            next = NewValue{joined_value, current->flags, 0, true};
+            return &next;
           });
           break;
         }

@@ -54,12 +54,13 @@ class StrictTreeTest : public TreeTest {
 TEST_F(TreeTest, UpdateGivesTheFunctionTheLiveValueAndWritesWhatItReturns) {
   const uint64_t first = put({"ns", "k"}, "old", 5);
   std::optional<Got> seen;
+  const NewValue next{"new", 9, kStart + 60, false};
   const UpdateResult result =
       tree_.update({"ns", "k"}, UpdatePolicy{}, [&](const ValueView* current) {
         if (current != nullptr) {
           seen = Got{std::string(current->data), current->flags, current->exptime, current->cas};
         }
-        return std::optional<NewValue>(NewValue{"new", 9, kStart + 60, false});
+        return &next;
       });
   ASSERT_TRUE(seen);
   EXPECT_EQ(seen->data, "old");
@@ -77,8 +78,8 @@ TEST_F(TreeTest, UpdateGivesTheFunctionTheLiveValueAndWritesWhatItReturns) {
 
 TEST_F(TreeTest, UpdateThatReturnsNothingChangesNothing) {
   const uint64_t cas = put({"a"}, "v", 3);
-  const UpdateResult result = tree_.update(
-      {"a"}, UpdatePolicy{}, [](const ValueView*) { return std::optional<NewValue>(); });
+  const UpdateResult result =
+      tree_.update({"a"}, UpdatePolicy{}, [](const ValueView*) { return nullptr; });
   EXPECT_EQ(result.outcome, UpdateOutcome::unchanged);
   EXPECT_EQ(get({"a"})->cas, cas);
   EXPECT_EQ(tree_.stats().total_items, 1u);
@@ -90,7 +91,7 @@ TEST_F(TreeTest, UpdateThatReturnsNothingChangesNothing) {
                 .update({"x", "y", "z"}, create,
                         [&](const ValueView* current) {
                           saw_none = current == nullptr;
-                          return std::optional<NewValue>();
+                          return nullptr;
                         })
                 .outcome,
             UpdateOutcome::unchanged);
@@ -106,10 +107,8 @@ TEST_F(TreeTest, UpdateWithoutCreateMakesNoNode) {
   EXPECT_EQ(rewrite_value(tree_, {"a"}, "x").outcome, UpdateOutcome::unchanged);  // valueless
   EXPECT_FALSE(get({"a"}));
   // A function that gives a value where there is no node does not make one without `create`.
-  EXPECT_EQ(tree_
-                .update({"a", "d"}, UpdatePolicy{},
-                        [](const ValueView*) { return std::optional<NewValue>(NewValue{"x"}); })
-                .outcome,
+  const NewValue x{"x"};
+  EXPECT_EQ(tree_.update({"a", "d"}, UpdatePolicy{}, [&](const ValueView*) { return &x; }).outcome,
             UpdateOutcome::unchanged);
   EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
   EXPECT_EQ(tree_.stats().nodes, 2u);
@@ -132,15 +131,16 @@ TEST_F(TreeTest, UpdatePolicyCountsAndUniques) {
   policy.counts_as_item = false;
   policy.unique_on_hit = true;
   // A unique is taken on a hit even when nothing is written.
-  EXPECT_EQ(tree_.update({"n"}, policy, [](const ValueView*) { return std::optional<NewValue>(); })
-                .outcome,
+  EXPECT_EQ(tree_.update({"n"}, policy, [](const ValueView*) { return nullptr; }).outcome,
             UpdateOutcome::unchanged);
   // And none on a miss.
-  EXPECT_EQ(tree_.update({"m"}, policy, [](const ValueView*) { return std::optional<NewValue>(); })
-                .outcome,
+  EXPECT_EQ(tree_.update({"m"}, policy, [](const ValueView*) { return nullptr; }).outcome,
             UpdateOutcome::unchanged);
-  const UpdateResult written = tree_.update({"n"}, policy, [](const ValueView* current) {
-    return std::optional<NewValue>(NewValue{"2", current->flags, 0, true});
+  NewValue two{"2"};
+  const UpdateResult written = tree_.update({"n"}, policy, [&](const ValueView* current) {
+    two.flags = current->flags;
+    two.keep_exptime = true;
+    return &two;
   });
   ASSERT_EQ(written.outcome, UpdateOutcome::stored);
   EXPECT_EQ(written.cas, first + 2);

@@ -133,12 +133,13 @@ class Tree {
   Tree& operator=(const Tree&) = delete;
 
   // Runs `decide` under the lock with the live value at `path` (nullptr when there is none,
-  // the node missing or valueless) and writes the value it returns, if any, with a new unique;
+  // the node missing or valueless) and writes the value it returns (a NewValue of the caller's,
+  // alive until update returns; nullptr leaves the node as it is) with a new unique;
   // see UpdatePolicy for missing nodes and the budget. When nothing is written and there is no
   // value at `path`, a parent left empty (by an expired node met on the way) is pruned.
   // `decide` must be quick and must not call the tree.
   UpdateResult update(const Path& path, const UpdatePolicy& policy,
-                      absl::FunctionRef<std::optional<NewValue>(const ValueView* current)> decide);
+                      absl::FunctionRef<const NewValue*(const ValueView* current)> decide);
 
   // Calls `visit` with the live value at `path`, under the lock; false on a miss. When
   // `new_exptime` is given (gat), the value's deadline is replaced first.
@@ -232,13 +233,20 @@ class Tree {
   template <typename Fn>
   auto with_node(const Path& path, Fn&& fn);
   // update() once the shard's lock is held.
-  UpdateResult update_locked(
-      Shard& shard, const Path& path, const UpdatePolicy& policy,
-      absl::FunctionRef<std::optional<NewValue>(const ValueView* current)> decide, int64_t now);
+  UpdateResult update_locked(Shard& shard, const Path& path, const UpdatePolicy& policy,
+                             absl::FunctionRef<const NewValue*(const ValueView* current)> decide,
+                             int64_t now);
   // Makes room for `need` more bytes under the budget: frees detached nodes, then (unless -M)
   // evicts values in LRU order, from the shard of `top` first and then the others, one lock at
-  // a time. False when the budget cannot take them (-M, or nodes alone fill it).
-  bool reserve(std::string_view top, uint64_t need);
+  // a time. False when the budget cannot take them (-M, or nodes alone fill it). Every store
+  // asks twice: the common case (room enough, or no limit) is answered here, inline.
+  bool reserve(std::string_view top, uint64_t need) {
+    const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
+    if (limit == 0 || used_bytes_.load(std::memory_order_relaxed) + need <= limit) return true;
+    return make_room(top, need, limit);
+  }
+  // reserve() when the budget is short of `need` under `limit`.
+  bool make_room(std::string_view top, uint64_t need, uint64_t limit);
   // The names of the first `limit` live top-level nodes, in order, from `from` on (after it
   // unless `inclusive`; from the first when null). Costs a scan of every top-level name.
   std::vector<std::string> top_names_from(const std::string* from, bool inclusive,
