@@ -7,6 +7,25 @@
 #include "nestcache/common/numbers.h"
 
 namespace nestcache {
+namespace {
+
+// A value as memcached's incr reads it (safe_strtoull: parse_u64). Up to 19 plain digits, which
+// cannot overflow and are what a counter holds, are read here without a call to strtoull;
+// anything else (spaces, a sign, 20 digits) goes to parse_u64. Pinned by
+// StoreRulesTest.NonNumericValues and StoreRulesTest.NineteenDigitsAndLeadingZeros.
+std::optional<uint64_t> counter_value(std::string_view data) {
+  if (data.empty()) return std::nullopt;
+  if (data.size() > 19) return parse_u64(data);
+  uint64_t value = 0;
+  for (const char c : data) {
+    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
+    if (digit > 9) return parse_u64(data);
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+}  // namespace
 
 StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
   UpdatePolicy policy;
@@ -51,9 +70,8 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
       return StoreResult{Status::stored, result.cas};
     case UpdateOutcome::unchanged:
       return StoreResult{refused};
-    case UpdateOutcome::no_parent:
-      // A missing parent is a missing value: cas's not_found, the others' not_stored.
-      return StoreResult{args.mode == StoreMode::cas ? Status::not_found : Status::not_stored};
+    case UpdateOutcome::no_parent:  // set or add under strict_parents
+      return StoreResult{Status::not_stored};
     case UpdateOutcome::out_of_memory:
       return StoreResult{Status::out_of_memory};
     case UpdateOutcome::bad_path:
@@ -68,14 +86,14 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
   policy.unique_on_hit = true;
   ArithResult out{Status::not_found};
   char buf[24];
-  std::string text;  // the value written, alive until update() returns
+  std::optional<std::string> text;  // the value written, alive until update() returns
   NewValue next;
   const UpdateResult result =
       tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
         if (current == nullptr) return nullptr;  // not_found
         // memcached: a value must be a decimal number (strtoull rules) to be counted.
         const std::string_view data = current->data;
-        auto number = data.empty() ? std::nullopt : parse_u64(data);
+        const std::optional<uint64_t> number = counter_value(data);
         if (!number) {
           out.status = Status::non_numeric;
           return nullptr;
@@ -88,11 +106,11 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
         }
         const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
         (void)ec;
-        text.assign(buf, end);
+        text.emplace(buf, end);
         // memcached rewrites a shorter number in place, padded with spaces to the old length.
-        if (text.size() < data.size()) text.resize(data.size(), ' ');
+        if (text->size() < data.size()) text->resize(data.size(), ' ');
         out.value = value;
-        next = NewValue{text, current->flags, 0, /*keep_exptime=*/true};
+        next = NewValue{*text, current->flags, 0, /*keep_exptime=*/true};
         return &next;
       });
   if (result.outcome == UpdateOutcome::stored) out.status = Status::stored;

@@ -55,10 +55,11 @@ Entry* Tree::Shard::find(const Path& path, std::size_t count, int64_t now, std::
   return node;
 }
 
-Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t now) {
+Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t now,
+                                   std::size_t top_hash) {
   Entry* node = nullptr;
   for (std::size_t i = 0; i < count; ++i) {
-    Entry* next = live_child(node, path[i], now);
+    Entry* next = i == 0 ? live_root(path[0], top_hash, now) : live_child(node, path[i], now);
     node = next != nullptr ? next : create_child(node, path[i]);
   }
   return node;
@@ -193,13 +194,10 @@ void Tree::Shard::clear_value(Entry* node) {
   node->set_data_size(0);
   node->set_has_value(false);
   lru_.unlink(node);
+  // A node that keeps children gives its value slot back; one left empty is pruned.
+  if (!node->empty()) node = relocate(node, 0, true, false);
   propagate(node, static_cast<int64_t>(node->footprint()) - before, -1);
-  if (node->empty()) {
-    prune(node);
-    return;
-  }
-  // A valueless node with children gives its value slot back; nothing here holds it after.
-  [[maybe_unused]] Entry* const moved = relocate(node, 0, true, false);
+  if (node->empty()) prune(node);
 }
 
 bool Tree::Shard::free_detached(uint64_t target, const std::atomic<uint64_t>& used) {

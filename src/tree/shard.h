@@ -40,7 +40,11 @@ class Tree::Shard {
     return find(path, count, now, count > 0 ? hash_name(path[0]) : 0);
   }
   // Like find, but creates missing nodes as valueless ones.
-  Entry* find_or_create(const Path& path, std::size_t count, int64_t now);
+  Entry* find_or_create(const Path& path, std::size_t count, int64_t now, std::size_t top_hash);
+  // The live top-level node `name`, whose hash_name is `hash`, or nullptr.
+  Entry* live_root(std::string_view name, std::size_t hash, int64_t now) {
+    return alive(roots_->find(name, hash), now);
+  }
   // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
   // `child` (a lookup's result, or nullptr) if it is live; an expired one is detached with its

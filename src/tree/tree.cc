@@ -77,48 +77,52 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
     }
     if (!reserve(path[0], need)) return {UpdateOutcome::out_of_memory};
   }
-  const UpdateResult result = with_shard(path[0], [&](Shard& shard, int64_t now) {
-    return update_locked(shard, path, policy, decide, now);
-  });
+  const std::size_t top_hash = hash_name(path[0]);  // hashed once: shard and top-level lookup
+  const std::size_t last = path.size() - 1;
+  const UpdateResult result =
+      with_shard(shards_[shard_index(top_hash)], [&](Shard& shard, int64_t now) -> UpdateResult {
+        Entry* parent = nullptr;  // known only when a node may be created
+        Entry* target;
+        if (!policy.create) {
+          // One lookup of the whole path, which prunes what an expired node met on the way
+          // leaves empty.
+          target = shard.find(path, path.size(), now, top_hash);
+        } else {
+          if (last > 0) {
+            parent = options_.strict_parents ? shard.find(path, last, now, top_hash)
+                                             : shard.find_or_create(path, last, now, top_hash);
+            if (parent == nullptr) return {UpdateOutcome::no_parent};
+          }
+          target = last > 0 ? shard.live_child(parent, path[last], now)
+                            : shard.live_root(path[0], top_hash, now);
+        }
+        const bool has_value = target != nullptr && target->has_value();
+        uint64_t cas = 0;
+        if (has_value && policy.unique_on_hit) {
+          cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        }
+        ValueView current;
+        if (has_value) current = target->value();
+        const NewValue* value = decide(has_value ? &current : nullptr);
+        if (value == nullptr || (target == nullptr && !policy.create)) {
+          // Parents made for nothing, or left empty by an expired target, go.
+          if (!has_value && parent != nullptr) shard.prune(parent);
+          return {UpdateOutcome::unchanged};
+        }
+        if (target == nullptr) {
+          // Born with a value slot and room for the value (parent may move).
+          target = shard.create_child(parent, path[last], true, value->data.size());
+        }
+        if (!policy.unique_on_hit) cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        target = shard.set_value(target, value->data, value->flags, cas);
+        if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
+        if (policy.counts_as_item) shard.count_store();
+        shard.report_store(path, target);
+        return {UpdateOutcome::stored, cas};
+      });
   // A table that grew (a hash table doubles) can take more than the bound: evict the excess.
   if (policy.reserve && options_.evict) reserve(path[0], 0);
   return result;
-}
-
-UpdateResult Tree::update_locked(
-    Shard& shard, const Path& path, const UpdatePolicy& policy,
-    absl::FunctionRef<const NewValue*(const ValueView* current)> decide, int64_t now) {
-  const std::size_t last = path.size() - 1;
-  Entry* parent = nullptr;
-  if (last > 0) {
-    parent = policy.create && !options_.strict_parents ? shard.find_or_create(path, last, now)
-                                                       : shard.find(path, last, now);
-    if (parent == nullptr) return {UpdateOutcome::no_parent};
-  }
-  Entry* target = shard.live_child(parent, path[last], now);
-  const bool has_value = target != nullptr && target->has_value();
-  uint64_t cas = 0;
-  if (has_value && policy.unique_on_hit)
-    cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
-  ValueView current;
-  if (has_value) current = target->value();
-  const NewValue* value = decide(has_value ? &current : nullptr);
-  if (!value || (target == nullptr && !policy.create)) {
-    // An expired target may have left its parent empty.
-    if (!has_value && parent != nullptr) shard.prune(parent);
-    return {UpdateOutcome::unchanged};
-  }
-  if (target == nullptr) {
-    // Born with a value slot and room for the value (parent may move).
-    target = shard.create_child(parent, path[last], true, value->data.size());
-  }
-  if (!policy.unique_on_hit) cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
-  const uint32_t flags = value->flags;
-  target = shard.set_value(target, value->data, flags, cas);
-  if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
-  if (policy.counts_as_item) shard.count_store();
-  shard.report_store(path, target);
-  return {UpdateOutcome::stored, cas};
 }
 
 bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit) {

@@ -374,6 +374,20 @@ TEST_F(StoreRulesTest, ArithOnMissingOrValuelessIsNotFound) {
   EXPECT_EQ(tree_.stats().nodes, 2u);  // nothing created
 }
 
+TEST_F(StoreRulesTest, NineteenDigitsAndLeadingZeros) {
+  put({"n"}, "9999999999999999999");  // the longest number read without strtoull
+  EXPECT_EQ(arith({"n"}, true, 1).value, 10000000000000000000u);
+  EXPECT_EQ(data({"n"}), "10000000000000000000");
+  EXPECT_EQ(arith({"n"}, false, 1).value, 9999999999999999999u);  // 20 digits: strtoull's
+  put({"z"}, "0000000000000000007");
+  EXPECT_EQ(arith({"z"}, true, 1).value, 8u);
+  EXPECT_EQ(data({"z"}), "8" + std::string(18, ' '));
+  put({"s"}, "7 ");  // a padded number
+  EXPECT_EQ(arith({"s"}, true, 1).value, 8u);
+  put({"m"}, "1-2");
+  EXPECT_EQ(arith({"m"}, true, 1).status, Status::non_numeric);
+}
+
 TEST_F(StoreRulesTest, ANonNumericIncrStillTakesAUnique) {
   const uint64_t first = put({"n"}, "abc");
   ASSERT_EQ(arith({"n"}, true, 1).status, Status::non_numeric);

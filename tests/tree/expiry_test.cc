@@ -144,7 +144,7 @@ TEST_F(NamespaceExpiryTest, WalkSkipsIt) {
 }
 
 TEST_F(NamespaceExpiryTest, UpdatesBelowItFindNothing) {
-  EXPECT_EQ(rewrite_value(tree_, {"tenants", "t1", "conf"}, "x").outcome, UpdateOutcome::no_parent);
+  EXPECT_EQ(rewrite_value(tree_, {"tenants", "t1", "conf"}, "x").outcome, UpdateOutcome::unchanged);
   EXPECT_EQ(touch({"tenants", "t1", "users"}, 100), Status::not_found);
   EXPECT_EQ(tree_.remove({"tenants", "t1", "users"}), Status::not_found);
   EXPECT_EQ(tree_.remove({"tenants", "t1"}), Status::not_found);

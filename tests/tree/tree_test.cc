@@ -103,7 +103,7 @@ TEST_F(TreeTest, UpdateThatReturnsNothingChangesNothing) {
 TEST_F(TreeTest, UpdateWithoutCreateMakesNoNode) {
   put({"a", "b"}, "v");
   EXPECT_EQ(rewrite_value(tree_, {"a", "c"}, "x").outcome, UpdateOutcome::unchanged);
-  EXPECT_EQ(rewrite_value(tree_, {"p", "q", "r"}, "x").outcome, UpdateOutcome::no_parent);
+  EXPECT_EQ(rewrite_value(tree_, {"p", "q", "r"}, "x").outcome, UpdateOutcome::unchanged);
   EXPECT_EQ(rewrite_value(tree_, {"a"}, "x").outcome, UpdateOutcome::unchanged);  // valueless
   EXPECT_FALSE(get({"a"}));
   // A function that gives a value where there is no node does not make one without `create`.

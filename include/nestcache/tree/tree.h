@@ -7,6 +7,9 @@
 // Lifetimes: a removed or expired subtree is detached in O(1) and handed to the shard's graveyard;
 // collect() frees it in bounded batches (the Reclaimer calls it from a background thread), so
 // deleting a namespace of millions of nodes never stalls other clients.
+//
+// Writes: update() is the one write primitive (memcached's store modes and incr/decr are rules
+// over it, in the engine). Every change of the tree passes one observer point (change.h).
 #pragma once
 
 #include <atomic>
@@ -68,8 +71,9 @@ struct NewValue {
 // How Tree::update treats a missing node and the memory budget.
 struct UpdatePolicy {
   // A missing node may be created for the value: missing parents are created as valueless
-  // nodes (unless TreeOptions::strict_parents). Without it, a missing parent ends the update
-  // (no_parent) before the function runs.
+  // nodes, or under TreeOptions::strict_parents a missing parent ends the update (no_parent)
+  // before the function runs. Without it, the function sees a missing node (or parent) as no
+  // value, and a value it gives then is not written.
   bool create = false;
   // Value bytes to make room for under the budget before the lock is taken, with a new node per
   // segment (what a store of them can take at most); after the update, what a table that grew
@@ -86,7 +90,7 @@ struct UpdatePolicy {
 enum class UpdateOutcome : uint8_t {
   stored,         // the function gave a value, now at the path
   unchanged,      // the function gave none: nothing changed
-  no_parent,      // a parent is missing (create is off, or strict_parents): nothing changed
+  no_parent,      // create under strict_parents, and a parent is missing: nothing changed
   bad_path,       // empty, or deeper than TreeOptions::max_depth
   out_of_memory,  // the budget could not take the reservation
 };
@@ -232,10 +236,6 @@ class Tree {
   // The same, with fn(shard, node) given the live node at a non-empty `path` (or nullptr).
   template <typename Fn>
   auto with_node(const Path& path, Fn&& fn);
-  // update() once the shard's lock is held.
-  UpdateResult update_locked(Shard& shard, const Path& path, const UpdatePolicy& policy,
-                             absl::FunctionRef<const NewValue*(const ValueView* current)> decide,
-                             int64_t now);
   // Makes room for `need` more bytes under the budget: frees detached nodes, then (unless -M)
   // evicts values in LRU order, from the shard of `top` first and then the others, one lock at
   // a time. False when the budget cannot take them (-M, or nodes alone fill it). Every store
