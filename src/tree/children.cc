@@ -13,22 +13,6 @@
 
 namespace nestcache {
 
-WalkCursor::WalkCursor() = default;
-WalkCursor::~WalkCursor() = default;
-WalkCursor::WalkCursor(WalkCursor&& other) noexcept = default;
-WalkCursor& WalkCursor::operator=(WalkCursor&& other) noexcept = default;
-
-bool WalkCursor::empty() const {
-  return state_ == nullptr || (state_->last_node.empty() && !state_->last_listed);
-}
-
-void WalkCursor::clear() { state_.reset(); }
-
-WalkCursor::State& WalkCursor::make_state() {
-  if (state_ == nullptr) state_ = std::make_unique<State>();
-  return *state_;
-}
-
 bool Tree::children(const Path& path, std::vector<std::string>& names) {
   const int64_t now = clock_.now();
   if (path.empty()) {
@@ -56,10 +40,10 @@ bool Tree::children(const Path& path, std::vector<std::string>& names) {
 bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_names,
                          absl::FunctionRef<void(std::string_view name)> visit) {
   const int64_t now = clock_.now();
-  WalkCursor::State& state = cursor.make_state();
   std::size_t budget = std::max<std::size_t>(max_names, 1);
-  bool listed_any = state.last_listed.has_value();
-  std::string after = listed_any ? *state.last_listed : std::string();
+  const WalkCursor::State* held = cursor.state();
+  bool listed_any = held != nullptr && held->last_listed.has_value();
+  std::string after = listed_any ? *held->last_listed : std::string();
   auto list = [&](std::string_view name) {
     visit(name);
     --budget;
@@ -69,6 +53,7 @@ bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_n
   bool done = false;
   if (path.empty()) {
     // Each top-level name is looked up under its own shard's lock when its turn comes.
+    WalkCursor::State& state = cursor.make_state();
     done = for_each_top_name(state, listed_any ? &after : nullptr, /*inclusive=*/false,
                              [&](const std::string& name) {
                                if (with_shard(name, [&](Shard& shard, int64_t at) {
@@ -87,7 +72,7 @@ bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_n
         for (const Entry* child : next_children(*node, start, budget, now)) list(child->name());
         return budget > 0;
       }
-      ChildNames& names = state.names_at(path.size());
+      ChildNames& names = cursor.make_state().names_at(path.size());
       names.own(path);
       for (;;) {
         switch (names.ready_in_table(*node->kids(), listed_any ? &after : nullptr,
@@ -106,7 +91,7 @@ bool Tree::children_step(const Path& path, WalkCursor& cursor, std::size_t max_n
       }
     });
   }
-  if (!done && listed_any) state.last_listed = after;
+  if (!done && listed_any) cursor.make_state().last_listed = after;
   return done;
 }
 

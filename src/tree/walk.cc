@@ -11,6 +11,23 @@
 #include "walk_state.h"
 
 namespace nestcache {
+
+WalkCursor::WalkCursor() = default;
+WalkCursor::~WalkCursor() = default;
+WalkCursor::WalkCursor(WalkCursor&& other) noexcept = default;
+WalkCursor& WalkCursor::operator=(WalkCursor&& other) noexcept = default;
+
+bool WalkCursor::empty() const {
+  return state_ == nullptr || (state_->last_node.empty() && !state_->last_listed);
+}
+
+void WalkCursor::clear() { state_.reset(); }
+
+WalkCursor::State& WalkCursor::make_state() {
+  if (state_ == nullptr) state_ = std::make_unique<State>();
+  return *state_;
+}
+
 namespace {
 
 // Depth first, the node before its children, children in name order. Expired children are
@@ -36,17 +53,19 @@ struct Step {
   std::size_t budget;
   int64_t now;
   absl::FunctionRef<bool(const Path&, const ValueView&)> visit;
-  WalkCursor::State& cursor;      // for the names read ahead
-  std::vector<std::string> stop;  // set when the step ends before the walk does
-  Tree::Shard* shard = nullptr;   // whose lock is held now
-  const Entry* last = nullptr;    // the last node looked at in this step
+  // The cursor's state, made when first needed (a walk done in one step may need none).
+  absl::FunctionRef<WalkCursor::State&()> state;
+  const std::vector<std::string>& at_start;  // where the step began
+  std::vector<std::string> stop;             // set when the step ends before the walk does
+  Tree::Shard* shard = nullptr;              // whose lock is held now
+  const Entry* last = nullptr;               // the last node looked at in this step
 };
 
 // Ends the step after the last node it looked at (or where it began, if none): a slice of a
 // scan was made and the rest is for the next step.
 void suspend(Step& step) {
   if (step.last == nullptr) {
-    step.stop = step.cursor.last_node;
+    step.stop = step.at_start;
     return;
   }
   step.stop.clear();
@@ -78,7 +97,7 @@ bool step_wide_children(Entry* node, const std::string* after, Path& full, Step&
   for (;;) {
     // Looked up again each time: walking a child's subtree may read ahead deeper, which can
     // move this stream.
-    ChildNames& names = step.cursor.names_at(full.size());
+    ChildNames& names = step.state().names_at(full.size());
     names.own(full);
     switch (names.ready_in_table(*node->kids(), after, step.shard->slot_moves(), step.now)) {
       case ChildNames::Ready::pause:
@@ -163,9 +182,10 @@ bool Tree::walk(const Path& path,
 
 bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
                      absl::FunctionRef<bool(const Path& full, const ValueView&)> visit) {
-  WalkCursor::State& state = cursor.make_state();
-  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), visit, state, {}};
-  const std::vector<std::string> at_start = state.last_node;
+  const std::vector<std::string> at_start =
+      cursor.state() != nullptr ? cursor.state()->last_node : std::vector<std::string>();
+  auto state = [&cursor]() -> WalkCursor::State& { return cursor.make_state(); };
+  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), visit, state, at_start, {}};
   // Walks the subtree at `at` (a non-empty path) after the cursor, under its shard's lock.
   auto subtree = [&](const Path& at) {
     return with_node(at, [&](Shard& shard, Entry* node) {
@@ -185,13 +205,14 @@ bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes
     // The top-level node holding the cursor is resumed inside; the ones after it are walked
     // whole, each under its own shard's lock.
     const std::string* from = at_start.empty() ? nullptr : &at_start[0];
-    done = for_each_top_name(state, from, /*inclusive=*/true, [&](const std::string& top) {
-      const Path one{top};
-      return subtree(one) ? NameTurn::taken : NameTurn::left;
-    });
+    done = for_each_top_name(cursor.make_state(), from, /*inclusive=*/true,
+                             [&](const std::string& top) {
+                               const Path one{top};
+                               return subtree(one) ? NameTurn::taken : NameTurn::left;
+                             });
   }
-  if (!done) state.last_node = std::move(step.stop);
-  state.forget_short_top_level();
+  if (!done) cursor.make_state().last_node = std::move(step.stop);
+  if (cursor.state_ != nullptr) cursor.state_->forget_short_top_level();
   return done;
 }
 

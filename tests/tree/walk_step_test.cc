@@ -82,6 +82,25 @@ TEST_F(WalkStepTest, OneStepIsTheWholeWalk) {
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
 }
 
+// A reply done in one step (the common gettree and getch of a small node) holds nothing: its
+// cursor's state is made only when a step stops or reads names ahead.
+TEST_F(WalkStepTest, AReplyDoneInOneStepHoldsNothing) {
+  fill();
+  EXPECT_TRUE(step({"a"}, 1000));
+  EXPECT_EQ(cursor_.state(), nullptr);
+  EXPECT_TRUE(cursor_.empty());
+  std::vector<std::string> names;
+  EXPECT_TRUE(tree_.children_step({"a"}, cursor_, 100,
+                                  [&](std::string_view name) { names.emplace_back(name); }));
+  EXPECT_THAT(names, ElementsAre("b", "c"));
+  EXPECT_EQ(cursor_.state(), nullptr);
+  EXPECT_FALSE(step({"a"}, 2));  // a step that stops holds where
+  EXPECT_FALSE(cursor_.empty());
+  cursor_.clear();
+  EXPECT_TRUE(cursor_.empty());
+  EXPECT_EQ(cursor_.state(), nullptr);
+}
+
 TEST_F(WalkStepTest, ResumedAfterEveryNodeGivesTheSameWalk) {
   fill();
   for (const Path& path : std::vector<Path>{{"a"}, {"a", "b"}, {"c"}, {}}) {
