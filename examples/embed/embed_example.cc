@@ -26,10 +26,15 @@ std::string join(const Path& path) {
   return text;
 }
 
+// A plain set through the tree's one write primitive: missing parents are created, and the
+// function (run under the namespace's lock) gives the new value whatever was there before.
 void store(Tree& tree, const Path& path, std::string_view value) {
-  nestcache::StoreArgs args;  // a plain set: flags 0, never expires
-  args.data = value;
-  const bool stored = tree.store(path, args).status == nestcache::Status::stored;
+  nestcache::UpdatePolicy policy;
+  policy.create = true;
+  policy.reserve = value.size();          // room under the memory budget, made before the lock
+  const nestcache::NewValue next{value};  // flags 0, no deadline
+  const auto result = tree.update(path, policy, [&](const nestcache::ValueView*) { return &next; });
+  const bool stored = result.outcome == nestcache::UpdateOutcome::stored;
   std::cout << "store " << join(path) << " = " << value << (stored ? "" : " FAILED") << "\n";
 }
 

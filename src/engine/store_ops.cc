@@ -1,6 +1,7 @@
 // set add replace append prepend cas
 #include "handlers.h"
 #include "nestcache/protocol/composer.h"
+#include "store_rules.h"
 
 namespace nestcache {
 namespace {
@@ -36,7 +37,7 @@ void store(Call& call) {
   args.exptime = absolute_exptime(command.exptime, call.engine.clock().now());
   args.cas = command.cas_unique;
   args.data = command.data;
-  const StoreResult result = call.engine.tree().store(command.path, args);
+  const StoreResult result = store_value(call.engine.tree(), command.path, args);
 
   Composer reply(call.out);
   const bool is_cas = args.mode == StoreMode::cas;

@@ -1,6 +1,7 @@
 // incr decr touch delete
 #include "handlers.h"
 #include "nestcache/protocol/composer.h"
+#include "store_rules.h"
 
 namespace nestcache::handlers {
 
@@ -8,7 +9,8 @@ void arith(Call& call) {
   const Command& command = call.command;
   Counters& counters = call.counters;
   const bool increment = command.verb == Verb::incr;
-  const ArithResult result = call.engine.tree().arith(command.path, increment, command.delta);
+  const ArithResult result =
+      arith_value(call.engine.tree(), command.path, increment, command.delta);
   Composer reply(call.out);
   switch (result.status) {
     case Status::stored:

@@ -1,14 +1,13 @@
 #include "shard.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <string>
 
-#include "nestcache/common/numbers.h"
-
 namespace nestcache {
 
+// The roots table's fixed part is the shard's, like its mutex, and is not counted; what it
+// grows by is (create_child, unlink, clear).
 Tree::Shard::Shard() : roots_(Kids::create(nullptr, /*big=*/true)) {}
 
 Tree::Shard::~Shard() {
@@ -18,12 +17,9 @@ Tree::Shard::~Shard() {
   Kids::destroy(roots_);
 }
 
-// The roots table's fixed part is the shard's, like its mutex, and is not counted; what it
-// grows by is (create_child, unlink, clear).
-void Tree::Shard::attach(std::atomic<uint64_t>& used) { used_ = &used; }
-
 void Tree::Shard::advance(int64_t now) {
   if (flush_at != 0 && flush_at <= now) {
+    report_flush(flush_at);
     flush_at = 0;
     clear();
   }
@@ -37,8 +33,9 @@ Entry* Tree::Shard::live_child(Entry* parent, std::string_view name, int64_t now
 Entry* Tree::Shard::expire(Entry* child) {
   // The deadline bounds the whole subtree: it goes now, for every reader.
   if (!child->fetched() && child->has_value()) ++expired_unfetched_;
+  report(ChangeKind::expire, child);
   unlink(child);
-  bury(child);
+  graveyard_.bury(child);
   return nullptr;
 }
 
@@ -58,10 +55,11 @@ Entry* Tree::Shard::find(const Path& path, std::size_t count, int64_t now, std::
   return node;
 }
 
-Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t now) {
+Entry* Tree::Shard::find_or_create(const Path& path, std::size_t count, int64_t now,
+                                   std::size_t top_hash) {
   Entry* node = nullptr;
   for (std::size_t i = 0; i < count; ++i) {
-    Entry* next = live_child(node, path[i], now);
+    Entry* next = i == 0 ? live_root(path[0], top_hash, now) : live_child(node, path[i], now);
     node = next != nullptr ? next : create_child(node, path[i]);
   }
   return node;
@@ -91,19 +89,19 @@ Entry* Tree::Shard::create_child(Entry* parent, std::string_view name, bool valu
       kids = Kids::insert(kids, sibling);  // room for two: does not move
       parent->set_kids(kids);
       sibling->hang_in(kids);
-      account(static_cast<int64_t>(kids->allocated()));
+      memory_.add(static_cast<int64_t>(kids->allocated()));
     }
     const auto before = static_cast<int64_t>(kids->allocated());
     const std::size_t capacity = kids->capacity();
     Kids* now_at = Kids::insert(kids, node);
     if (now_at != kids) relink(now_at);
     if (now_at != kids || now_at->capacity() != capacity) ++slot_moves_;
-    account(static_cast<int64_t>(now_at->allocated()) - before);
+    memory_.add(static_cast<int64_t>(now_at->allocated()) - before);
     node->hang_in(now_at);
   }
   ++nodes_;
   ++depth_counts_[node->depth()];
-  account(static_cast<int64_t>(node->allocated()));
+  memory_.add(static_cast<int64_t>(node->allocated()));
   propagate(node, static_cast<int64_t>(node->footprint()), 0, 1);
   return node;
 }
@@ -149,7 +147,7 @@ Tree::Shard::Totals Tree::Shard::subtree(const Entry* node) {
 Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_slot,
                              bool value_slot) {
   Entry* moved = Entry::copy(node, data_capacity, kids_slot, value_slot);
-  account(static_cast<int64_t>(moved->allocated()) - static_cast<int64_t>(node->allocated()));
+  memory_.add(static_cast<int64_t>(moved->allocated()) - static_cast<int64_t>(node->allocated()));
   if (Kids* up = moved->up_table()) {
     up->replace(node, moved);
   } else if (Entry* parent = moved->up_parent()) {
@@ -160,98 +158,10 @@ Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_s
   } else if (Entry* child = moved->sole_child()) {
     child->hang_under(moved);
   }
-  if (moved->lru_prev() != nullptr) {
-    moved->lru_prev()->set_lru_next(moved);
-  } else if (lru_head_ == node) {
-    lru_head_ = moved;
-  }
-  if (moved->lru_next() != nullptr) {
-    moved->lru_next()->set_lru_prev(moved);
-  } else if (lru_tail_ == node) {
-    lru_tail_ = moved;
-  }
-  if (moved->exptime() != 0) {
-    deadlines_.erase({moved->exptime(), node});
-    deadlines_.insert({moved->exptime(), moved});
-  }
+  lru_.moved(node, moved);
+  deadlines_.moved(node, moved);
   Entry::destroy(node);
   return moved;
-}
-
-StoreResult Tree::Shard::store(const Path& path, const StoreArgs& args, bool strict_parents,
-                               std::atomic<uint64_t>& cas_source, int64_t now) {
-  const bool creates = args.mode == StoreMode::set || args.mode == StoreMode::add;
-  const Status missing = args.mode == StoreMode::cas ? Status::not_found : Status::not_stored;
-  const std::size_t last = path.size() - 1;
-
-  Entry* parent = nullptr;
-  if (last > 0) {
-    parent = creates && !strict_parents ? find_or_create(path, last, now) : find(path, last, now);
-    if (parent == nullptr) return StoreResult{missing};
-  }
-  Entry* target = live_child(parent, path[last], now);
-  const bool has_value = target != nullptr && target->has_value();
-
-  switch (args.mode) {
-    case StoreMode::set:
-      break;
-    case StoreMode::add:
-      if (has_value) return StoreResult{Status::not_stored};
-      break;
-    case StoreMode::replace:
-    case StoreMode::append:
-    case StoreMode::prepend:
-    case StoreMode::cas:
-      if (!has_value) {
-        if (parent != nullptr) prune(parent);  // an expired target may have left it empty
-        return StoreResult{missing};
-      }
-      if (args.mode == StoreMode::cas && target->cas() != args.cas) {
-        return StoreResult{Status::exists};
-      }
-      break;
-  }
-  if (target == nullptr) {
-    // Born with a value slot and room for the value (parent may move).
-    target = create_child(parent, path[last], true, args.data.size());
-  }
-
-  const uint64_t cas = cas_source.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (args.mode == StoreMode::append || args.mode == StoreMode::prepend) {
-    // Flags and deadline stay as they were (memcached ignores them for append/prepend).
-    const std::string_view old = target->data();
-    std::string joined;
-    joined.reserve(old.size() + args.data.size());
-    joined.append(args.mode == StoreMode::append ? old : args.data);
-    joined.append(args.mode == StoreMode::append ? args.data : old);
-    set_value(target, joined, target->flags(), cas);
-  } else {
-    target = set_value(target, args.data, args.flags, cas);
-    set_exptime(target, args.exptime);
-  }
-  ++total_items_;
-  return StoreResult{Status::stored, cas};
-}
-
-ArithResult Tree::Shard::arith(Entry* node, bool increment, uint64_t delta, uint64_t cas) {
-  // memcached: a value must be a decimal number (strtoull rules) to be counted.
-  const std::string_view data = node->data();
-  auto current = data.empty() ? std::nullopt : parse_u64(data);
-  if (!current) return ArithResult{Status::non_numeric};
-  uint64_t value = *current;
-  if (increment) {
-    value += delta;  // wraps at 2^64, as memcached does
-  } else {
-    value = delta > value ? 0 : value - delta;
-  }
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  (void)ec;
-  std::string text(buf, end);
-  // memcached rewrites a shorter number in place, padded with spaces to the old length.
-  if (text.size() < data.size()) text.resize(data.size(), ' ');
-  set_value(node, text, node->flags(), cas);
-  return ArithResult{Status::stored, value};
 }
 
 Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
@@ -267,10 +177,10 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   node->set_data_size(data.size());
   propagate(node, static_cast<int64_t>(node->footprint()) - before, node->has_value() ? 0 : 1);
   if (node->has_value()) {
-    bump(node);
+    lru_.bump(node);
   } else {
     node->set_has_value(true);
-    lru_link(node);
+    lru_.link(node);
   }
   node->set_flags(flags);
   node->set_cas(cas);
@@ -278,58 +188,16 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   return node;
 }
 
-void Tree::Shard::set_exptime(Entry* node, int64_t exptime) {
-  if (node->exptime() != 0) deadlines_.erase({node->exptime(), node});
-  node->set_exptime(exptime);
-  if (node->exptime() != 0) deadlines_.insert({node->exptime(), node});
-}
-
 void Tree::Shard::clear_value(Entry* node) {
   if (!node->has_value()) return;
   const auto before = static_cast<int64_t>(node->footprint());
   node->set_data_size(0);
   node->set_has_value(false);
-  lru_unlink(node);
+  lru_.unlink(node);
+  // A node that keeps children gives its value slot back; one left empty is pruned.
+  if (!node->empty()) node = relocate(node, 0, true, false);
   propagate(node, static_cast<int64_t>(node->footprint()) - before, -1);
-  if (node->empty()) {
-    prune(node);
-  } else {
-    relocate(node, 0, true, false);  // a valueless node with children: give the value slot back
-  }
-}
-
-void Tree::Shard::lru_link(Entry* node) {
-  node->set_referenced(false);
-  node->set_lru_prev(nullptr);
-  node->set_lru_next(lru_head_);
-  if (lru_head_ != nullptr) lru_head_->set_lru_prev(node);
-  lru_head_ = node;
-  if (lru_tail_ == nullptr) lru_tail_ = node;
-}
-
-void Tree::Shard::lru_unlink(Entry* node) {
-  Entry* prev = node->lru_prev();
-  Entry* next = node->lru_next();
-  if (prev == nullptr && lru_head_ != node) return;  // not linked (or no value slot)
-  if (prev != nullptr) {
-    prev->set_lru_next(next);
-  } else {
-    lru_head_ = next;
-  }
-  if (next != nullptr) {
-    next->set_lru_prev(prev);
-  } else {
-    lru_tail_ = prev;
-  }
-  node->set_lru_prev(nullptr);
-  node->set_lru_next(nullptr);
-}
-
-void Tree::Shard::bump(Entry* node) {
-  node->set_referenced(false);  // it is at the head now
-  if (node == lru_head_) return;
-  lru_unlink(node);
-  lru_link(node);
+  if (node->empty()) prune(node);
 }
 
 bool Tree::Shard::free_detached(uint64_t target, const std::atomic<uint64_t>& used) {
@@ -343,21 +211,22 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
   auto over = [&] { return used.load(std::memory_order_relaxed) > target; };
   // Detached nodes go first: freeing them costs nobody a value.
   free_detached(target, used);
-  while (over() && lru_tail_ != nullptr) {
-    Entry* victim = lru_tail_;
+  while (over() && lru_.coldest() != nullptr) {
+    Entry* victim = lru_.coldest();
     if (!attached(victim)) {
-      lru_unlink(victim);  // in a detached subtree: drain frees it, nothing to evict
+      lru_.unlink(victim);  // in a detached subtree: drain frees it, nothing to evict
       continue;
     }
     if (victim->referenced()) {
       // Read since it last moved: one more pass through the LRU instead of eviction. Reads mark
       // a node rather than relinking it (what memcached's ITEM_UPDATE_INTERVAL and its ACTIVE
       // bit also save): a hit then writes only its own header, not its two LRU neighbours.
-      bump(victim);
+      lru_.bump(victim);
       continue;
     }
     ++evictions_;
     if (!victim->fetched()) ++evicted_unfetched_;
+    report(ChangeKind::evict, victim);
     clear_value(victim);  // the node stays while it has children (values go, never subtrees)
     drain(64);
   }
@@ -388,17 +257,17 @@ void Tree::Shard::unlink(Entry* node) {
       owner->set_sole_child(last);
       last->hang_under(owner);
     }
-    account(-before);
+    memory_.add(-before);
     Kids::destroy(kids);
     return;
   }
-  account(static_cast<int64_t>(kids->allocated()) - before);
+  memory_.add(static_cast<int64_t>(kids->allocated()) - before);
 }
 
 void Tree::Shard::remove(Entry* node) {
   Entry* parent = node->parent();
   unlink(node);
-  bury(node);
+  graveyard_.bury(node);
   if (parent != nullptr) prune(parent);
 }
 
@@ -406,7 +275,7 @@ void Tree::Shard::prune(Entry* node) {
   while (node != nullptr && node->empty()) {
     Entry* parent = node->parent();
     unlink(node);
-    bury(node);
+    graveyard_.bury(node);
     node = parent;
   }
 }
@@ -414,12 +283,12 @@ void Tree::Shard::prune(Entry* node) {
 void Tree::Shard::clear() {
   roots_->for_each([this](Entry* node) {
     node->unhang();
-    bury(node);
+    graveyard_.bury(node);
   });
   const auto before = static_cast<int64_t>(roots_->allocated());
   roots_->clear();
   ++slot_moves_;
-  account(static_cast<int64_t>(roots_->allocated()) - before);
+  memory_.add(static_cast<int64_t>(roots_->allocated()) - before);
 }
 
 // A node is attached if following parents reaches the roots (a detached subtree's top hangs
@@ -429,72 +298,38 @@ bool Tree::Shard::attached(const Entry* node) const {
   return node->up_table() == roots_;
 }
 
-std::size_t Tree::Shard::expire_due(int64_t now) {
-  std::size_t expired = 0;
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    Entry* node = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
-    node->set_exptime(0);           // out of the index; it is gone either way
+void Tree::Shard::expire_due(int64_t now) {
+  while (Entry* node = deadlines_.pop_due(now)) {
     if (!attached(node)) continue;  // already on its way to the graveyard
     if (!node->fetched() && node->has_value()) ++expired_unfetched_;
+    report(ChangeKind::expire, node);
     remove(node);
     ++reclaimed_;
-    ++expired;
   }
-  return expired;
 }
 
 bool Tree::Shard::drain(std::size_t budget, Released& released) {
-  while (budget > 0 && !graveyard_.empty()) {
-    Entry* node = graveyard_.back();
-    if (Entry* child = node->sole_child()) {
-      node->clear_children();
-      child->unhang();
-      graveyard_.push_back(child);
-      --budget;
-      continue;
-    }
-    if (Kids* kids = node->kids(); kids != nullptr && !kids->empty()) {
-      // Take children out a batch at a time, so a huge subtree is freed in many short steps.
-      for (; budget > 0 && !kids->empty(); --budget) {
-        Entry* child = kids->take_one();
-        child->unhang();
-        graveyard_.push_back(child);
-      }
-      continue;
-    }
-    graveyard_.pop_back();
-    retire(node, released);
-    --budget;
-  }
-  return !graveyard_.empty();
+  return graveyard_.drain(budget, [&](Entry* node) { retire(node, released); });
 }
 
 void Tree::Shard::retire(Entry* node, Released& released) {
-  if (node->exptime() != 0) deadlines_.erase({node->exptime(), node});
+  deadlines_.forget(node);
   --nodes_;
   --depth_counts_[node->depth()];
-  if (node->has_value()) lru_unlink(node);  // counted out of curr_items when detached
+  if (node->has_value()) lru_.unlink(node);  // counted out of curr_items when detached
   if (Kids* kids = node->kids()) {
-    account(-static_cast<int64_t>(kids->allocated()));
-    released.tables_.push_back(kids);
+    memory_.add(-static_cast<int64_t>(kids->allocated()));
+    released.add(kids);
   }
-  account(-static_cast<int64_t>(node->allocated()));
-  released.entries_.push_back(node);
-}
-
-void Tree::Shard::Released::free_all() {
-  for (Kids* kids : tables_) Kids::destroy(kids);
-  for (Entry* node : entries_) Entry::destroy(node);
-  tables_.clear();
-  entries_.clear();
+  memory_.add(-static_cast<int64_t>(node->allocated()));
+  released.add(node);
 }
 
 void Tree::Shard::add_stats(TreeStats& stats) const {
   stats.nodes += roots_->nodes;
   stats.items += roots_->items;
   stats.bytes += roots_->bytes();
-  stats.allocated += allocated_;
+  stats.allocated += memory_.held();
   stats.total_items += total_items_;
   stats.pending_free += nodes_ - roots_->nodes;
   stats.reclaimed += reclaimed_;
@@ -507,6 +342,56 @@ void Tree::Shard::add_stats(TreeStats& stats) const {
       break;
     }
   }
+}
+
+// ---- the change seam ----
+
+namespace {
+
+// The path of an attached node, its names viewed in place (valid while the lock is held).
+Path path_of(const Entry* node) {
+  Path path;
+  for (; node != nullptr; node = node->parent()) path.push_back(node->name());
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+}  // namespace
+
+void Tree::Shard::deliver(Change& change) {
+  if (change.kind != ChangeKind::store) change.cas = last_cas_->load(std::memory_order_relaxed);
+  observer_->on_change(change);
+}
+
+void Tree::Shard::send_store(const Path& path, const Entry* node) {
+  Change change;
+  change.kind = ChangeKind::store;
+  change.path = &path;
+  change.value = ValueView{node->data(), node->flags(), node->exptime(), node->cas()};
+  change.cas = node->cas();
+  deliver(change);
+}
+
+void Tree::Shard::send(ChangeKind kind, const Path& path, int64_t exptime) {
+  Change change;
+  change.kind = kind;
+  change.path = &path;
+  change.exptime = exptime;
+  deliver(change);
+}
+
+void Tree::Shard::send(ChangeKind kind, const Entry* node) {
+  const Path path = path_of(node);
+  send(kind, path, 0);
+}
+
+void Tree::Shard::send_flush(int64_t time) {
+  const Path none;
+  Change change;
+  change.kind = ChangeKind::flush;
+  change.path = &none;
+  change.time = time;
+  deliver(change);
 }
 
 }  // namespace nestcache

@@ -1,4 +1,7 @@
-// One shard of the tree: the namespaces whose first segment hashes here, under one mutex.
+// One shard of the tree: the namespaces whose first segment hashes here, under one mutex. The
+// shard keeps the structure (find, create, unlink, prune, relocate) and composes the rooms that
+// keep the rest: the LRU (lru.h), the deadline index (deadlines.h), the graveyard of detached
+// subtrees (graveyard.h) and the memory account (memory_account.h).
 // Every method but the constructor expects `mu` to be held by the caller (Tree).
 #pragma once
 
@@ -6,13 +9,15 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <utility>
-#include <vector>
 
-#include <absl/container/btree_set.h>
-#include <absl/functional/function_ref.h>
-
+#include "deadlines.h"
 #include "entry.h"
+#include "graveyard.h"
+#include "kids.h"
+#include "lru.h"
+#include "memory_account.h"
+#include "name_hash.h"
+#include "nestcache/tree/change.h"
 #include "nestcache/tree/tree.h"
 
 namespace nestcache {
@@ -35,7 +40,11 @@ class Tree::Shard {
     return find(path, count, now, count > 0 ? hash_name(path[0]) : 0);
   }
   // Like find, but creates missing nodes as valueless ones.
-  Entry* find_or_create(const Path& path, std::size_t count, int64_t now);
+  Entry* find_or_create(const Path& path, std::size_t count, int64_t now, std::size_t top_hash);
+  // The live top-level node `name`, whose hash_name is `hash`, or nullptr.
+  Entry* live_root(std::string_view name, std::size_t hash, int64_t now) {
+    return alive(roots_->find(name, hash), now);
+  }
   // The live child `name` of `parent` (the top level when parent is nullptr), or nullptr.
   Entry* live_child(Entry* parent, std::string_view name, int64_t now);
   // `child` (a lookup's result, or nullptr) if it is live; an expired one is detached with its
@@ -46,43 +55,28 @@ class Tree::Shard {
   // Creates a valueless child. `parent` may move (it may need room for its children table):
   // after this call reach it as child->parent(), never through the old pointer.
   // With `value_slot`, the child is born ready for a value of up to `data_capacity` bytes.
-  Entry* create_child(Entry* parent, std::string_view name, bool value_slot = false,
-                      std::size_t data_capacity = 0);
+  [[nodiscard]] Entry* create_child(Entry* parent, std::string_view name, bool value_slot = false,
+                                    std::size_t data_capacity = 0);
 
-  StoreResult store(const Path& path, const StoreArgs& args, bool strict_parents,
-                    std::atomic<uint64_t>& cas_source, int64_t now);
-  ArithResult arith(Entry* node, bool increment, uint64_t delta, uint64_t cas);
-
-  // Writing a value may move the node to a larger (or smaller) allocation: both return where
-  // the node is now, and the old pointer is dead.
-  Entry* set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas);
-  void set_exptime(Entry* node, int64_t exptime);
-  // Drops the value but keeps the node while it has children.
+  // Writes the value (and makes it the LRU's most recent). It may move the node to a larger (or
+  // smaller) allocation: returns where the node is now, and the old pointer is dead.
+  [[nodiscard]] Entry* set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas);
+  // Gives `node` the absolute deadline `exptime` (0 = none), bounding its subtree.
+  void set_exptime(Entry* node, int64_t exptime) { deadlines_.set(node, exptime); }
+  // Drops the value; the node stays while it has children (moved to an allocation without a
+  // value slot), else it is pruned with the ancestors it leaves empty. Either way `node` is
+  // dead after this call.
   void clear_value(Entry* node);
+  // A value was stored (TreeStats::total_items).
+  void count_store() { ++total_items_; }
 
   // Detaches `node` (and its subtree), hands it to the graveyard, and prunes empty ancestors.
   void remove(Entry* node);
   // Removes `node` and then each ancestor while it is empty.
   void prune(Entry* node);
 
-  // flush_all now.
+  // flush_all now: every node goes to the graveyard.
   void clear();
-  // Allocations drain() has unhooked from the shard (deadline index, LRU, counters, budget) and
-  // that nothing else can reach, for the caller to free after it has let go of the lock: freeing
-  // a large batch (and malloc's consolidation with it) then holds up no other client.
-  class Released {
-   public:
-    Released() = default;
-    Released(const Released&) = delete;
-    Released& operator=(const Released&) = delete;
-    ~Released() { free_all(); }
-    void free_all();
-
-   private:
-    friend class Shard;
-    std::vector<Entry*> entries_;
-    std::vector<Kids*> tables_;
-  };
 
   // Takes up to `budget` detached nodes out of the shard into `released`; returns true if the
   // graveyard is not empty.
@@ -95,9 +89,6 @@ class Tree::Shard {
 
   void add_stats(TreeStats& stats) const;
 
-  // Moves `node` to the LRU's head (a write; a read only marks it referenced, which shrink()
-  // turns into this bump when the node reaches the cold end).
-  void bump(Entry* node);
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
   // `target`; a value read since it last moved is bumped instead, once (second chance). Returns
   // false if the shard has nothing left to give.
@@ -105,16 +96,50 @@ class Tree::Shard {
   // Frees detached nodes (never values) until `used` is at most `target`; false if still over.
   bool free_detached(uint64_t target, const std::atomic<uint64_t>& used);
   // Where the shard reports changes of the memory it holds (the tree-wide budget).
-  void attach(std::atomic<uint64_t>& used);
+  void attach(std::atomic<uint64_t>& used) { memory_.attach(used); }
 
   // The top-level nodes of this shard (in no particular order).
   const Kids& roots() const { return *roots_; }
 
   // Counts the changes that can move a child to another slot of its hash table: an erase (the
   // children after it in its run move back), a table that grows, a flush. A scan of a wide
-  // node's slots made in slices, letting go of the lock in between (walk.cc), starts over when
-  // this has moved, so that no child present throughout is missed.
+  // node's slots made in slices, letting go of the lock in between (child_names.h), starts over
+  // when this has moved, so that no child present throughout is missed.
   uint64_t slot_moves() const { return slot_moves_; }
+
+  // ---- the change seam (change.h) ----
+  // Reports this shard's changes to `observer` (nullptr: none); `last_cas` is the tree's
+  // counter of uniques, read for the events that take none.
+  void set_observer(ChangeObserver* observer, const std::atomic<uint64_t>* last_cas) {
+    observer_ = observer;
+    last_cas_ = last_cas;
+  }
+  // Each report is one predictable branch when no observer is attached: the change (and the
+  // path, built only for an observer) is made out of line.
+  // A value stored at `path`, now in `node`.
+  void report_store(const Path& path, const Entry* node) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send_store(path, node);
+    }
+  }
+  // A change of `kind` at `path` (touch: `exptime` is the new deadline).
+  void report(ChangeKind kind, const Path& path, int64_t exptime = 0) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send(kind, path, exptime);
+    }
+  }
+  // A change of `kind` at the attached `node`; its path is built by walking up its parents.
+  void report(ChangeKind kind, const Entry* node) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send(kind, node);
+    }
+  }
+  // This shard emptied by a flush due at `time`.
+  void report_flush(int64_t time) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send_flush(time);
+    }
+  }
 
   std::mutex mu;
   int64_t flush_at = 0;
@@ -124,17 +149,17 @@ class Tree::Shard {
   // `stats bytes` and `curr_items` at once; the subtree's memory stays in the budget until
   // drain() frees it.
   void unlink(Entry* node);
-  void bury(Entry* node) { graveyard_.push_back(node); }
   // Detaches an expired node (alive()'s slow path); returns nullptr.
   Entry* expire(Entry* node);
   // Unhooks a detached node from the shard; its memory goes to `released`.
   void retire(Entry* node, Released& released);
   bool attached(const Entry* node) const;
   // Moves `node` to an allocation with room for `data_capacity` value bytes (and a kids slot,
-  // and a value slot or not: see Entry::copy),
-  // fixing every pointer to it: its slot in its parent's table, its table's owner, its LRU
-  // neighbours and its deadline entry. O(1) in the number of children.
-  Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot, bool value_slot);
+  // and a value slot or not: see Entry::copy), fixing every pointer to it: its slot in its
+  // parent's table, its table's owner, its LRU neighbours and its deadline entry. O(1) in the
+  // number of children. Returns where the node is now; the old pointer is dead.
+  [[nodiscard]] Entry* relocate(Entry* node, std::size_t data_capacity, bool kids_slot,
+                                bool value_slot);
   // Re-points the owner and the children of a table that moved.
   void relink(Kids* kids);
   // Adds `delta_bytes` / `delta_items` to every table from node's parent up to the roots
@@ -149,25 +174,25 @@ class Tree::Shard {
     uint32_t nodes = 0;
   };
   static Totals subtree(const Entry* node);
-  // Every change of allocated memory goes through here, so the shard and budget agree.
-  void account(int64_t delta) {
-    allocated_ += static_cast<uint64_t>(delta);
-    used_->fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
-  }
-  void lru_link(Entry* node);
-  void lru_unlink(Entry* node);
-  // Detaches every node whose deadline has passed; returns how many.
-  std::size_t expire_due(int64_t now);
+  // Detaches every node whose deadline has passed.
+  void expire_due(int64_t now);
+  // The out-of-line halves of the reports above.
+  void send_store(const Path& path, const Entry* node);
+  void send(ChangeKind kind, const Path& path, int64_t exptime);
+  void send(ChangeKind kind, const Entry* node);
+  void send_flush(int64_t time);
+  // Hands `change` to the observer, with the latest unique unless it is a store.
+  void deliver(Change& change);
 
-  std::atomic<uint64_t>* used_ = nullptr;
   Kids* roots_;
-  Entry* lru_head_ = nullptr;  // most recently used
-  Entry* lru_tail_ = nullptr;  // next to evict
-  absl::btree_set<std::pair<int64_t, Entry*>> deadlines_;
-  std::vector<Entry*> graveyard_;
+  Lru lru_;
+  Deadlines deadlines_;
+  Graveyard graveyard_;
+  MemoryAccount memory_;
+  ChangeObserver* observer_ = nullptr;
+  const std::atomic<uint64_t>* last_cas_ = nullptr;
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
   uint64_t nodes_ = 0;
-  uint64_t allocated_ = 0;  // memory held, live or awaiting the reclaimer (the budget's view)
   uint64_t total_items_ = 0;
   uint64_t reclaimed_ = 0;
   uint64_t expired_unfetched_ = 0;

@@ -21,10 +21,8 @@ Tree::Tree(const Clock& clock, TreeOptions options)
   for (std::size_t i = 0; i < kShards; ++i) shards_[i].attach(used_bytes_);
 }
 
-bool Tree::reserve(std::string_view top, uint64_t need) {
-  const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
+bool Tree::make_room(std::string_view top, uint64_t need, uint64_t limit) {
   auto fits = [&] { return used_bytes_.load(std::memory_order_relaxed) + need <= limit; };
-  if (limit == 0 || fits()) return true;
   if (need > limit) return false;
   const std::size_t home = shard_index(hash_name(top));
   for (std::size_t i = 0; i < kShards && !fits(); ++i) {
@@ -43,6 +41,14 @@ bool Tree::reserve(std::string_view top, uint64_t need) {
 
 Tree::~Tree() = default;
 
+void Tree::set_observer(ChangeObserver* observer) {
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mu);
+    shard.set_observer(observer, &next_cas_);
+  }
+}
+
 bool Tree::set_memory_limit(uint64_t limit) {
   memory_limit_.store(limit, std::memory_order_relaxed);
   if (limit == 0) return true;
@@ -60,18 +66,62 @@ Tree::Shard& Tree::shard_for(std::string_view top) const {
   return shards_[shard_index(hash_name(top))];
 }
 
-StoreResult Tree::store(const Path& path, const StoreArgs& args) {
-  if (path.empty() || path.size() > options_.max_depth) return StoreResult{Status::not_stored};
-  // Room for the value and, at worst, a new node per segment, before anything is written.
-  uint64_t need = Entry::allocation_bound(path.back().size(), args.data.size());
-  for (std::size_t i = 0; i + 1 < path.size(); ++i)
-    need += Entry::allocation_bound(path[i].size(), 0);
-  if (!reserve(path[0], need)) return StoreResult{Status::out_of_memory};
-  const StoreResult result = with_shard(path[0], [&](Shard& shard, int64_t now) {
-    return shard.store(path, args, options_.strict_parents, next_cas_, now);
-  });
+UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
+                          absl::FunctionRef<const NewValue*(const ValueView* current)> decide) {
+  if (path.empty() || path.size() > options_.max_depth) return {UpdateOutcome::bad_path};
+  if (policy.reserve) {
+    // Room for the value and, at worst, a new node per segment, before anything is written.
+    uint64_t need = Entry::allocation_bound(path.back().size(), *policy.reserve);
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+      need += Entry::allocation_bound(path[i].size(), 0);
+    }
+    if (!reserve(path[0], need)) return {UpdateOutcome::out_of_memory};
+  }
+  const std::size_t top_hash = hash_name(path[0]);  // hashed once: shard and top-level lookup
+  const std::size_t last = path.size() - 1;
+  const UpdateResult result =
+      with_shard(shards_[shard_index(top_hash)], [&](Shard& shard, int64_t now) -> UpdateResult {
+        Entry* parent = nullptr;  // known only when a node may be created
+        Entry* target;
+        if (!policy.create) {
+          // One lookup of the whole path, which prunes what an expired node met on the way
+          // leaves empty.
+          target = shard.find(path, path.size(), now, top_hash);
+        } else {
+          if (last > 0) {
+            parent = options_.strict_parents ? shard.find(path, last, now, top_hash)
+                                             : shard.find_or_create(path, last, now, top_hash);
+            if (parent == nullptr) return {UpdateOutcome::no_parent};
+          }
+          target = last > 0 ? shard.live_child(parent, path[last], now)
+                            : shard.live_root(path[0], top_hash, now);
+        }
+        const bool has_value = target != nullptr && target->has_value();
+        uint64_t cas = 0;
+        if (has_value && policy.unique_on_hit) {
+          cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        }
+        ValueView current;
+        if (has_value) current = target->value();
+        const NewValue* value = decide(has_value ? &current : nullptr);
+        if (value == nullptr || (target == nullptr && !policy.create)) {
+          // Parents made for nothing, or left empty by an expired target, go.
+          if (!has_value && parent != nullptr) shard.prune(parent);
+          return {UpdateOutcome::unchanged};
+        }
+        if (target == nullptr) {
+          // Born with a value slot and room for the value (parent may move).
+          target = shard.create_child(parent, path[last], true, value->data.size());
+        }
+        if (!policy.unique_on_hit) cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        target = shard.set_value(target, value->data, value->flags, cas);
+        if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
+        if (policy.counts_as_item) shard.count_store();
+        shard.report_store(path, target);
+        return {UpdateOutcome::stored, cas};
+      });
   // A table that grew (a hash table doubles) can take more than the bound: evict the excess.
-  if (options_.evict) reserve(path[0], 0);
+  if (policy.reserve && options_.evict) reserve(path[0], 0);
   return result;
 }
 
@@ -92,6 +142,7 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
     if (node == nullptr || !node->has_value()) return false;
     node->mark_read();
     shard.set_exptime(node, new_exptime);
+    shard.report(ChangeKind::touch, path, node->exptime());
     visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
     return true;
   });
@@ -102,15 +153,17 @@ Status Tree::touch(const Path& path, int64_t new_exptime) {
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
     shard.set_exptime(node, new_exptime);
+    shard.report(ChangeKind::touch, path, node->exptime());
     return Status::touched;
   });
 }
 
 Status Tree::remove(const Path& path) {
   if (path.empty()) return Status::not_found;
-  Shard::Released released;  // freed on return, after the lock is let go
+  Released released;  // freed on return, after the lock is let go
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
+    shard.report(ChangeKind::remove, path);
     shard.remove(node);
     shard.drain(kInlineFree, released);
     return Status::deleted;
@@ -121,18 +174,10 @@ Status Tree::remove_value(const Path& path) {
   if (path.empty()) return Status::not_found;
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value()) return Status::not_found;
+    shard.report(ChangeKind::remove_value, path);
     shard.clear_value(node);
     shard.drain(kInlineFree);
     return Status::deleted;
-  });
-}
-
-ArithResult Tree::arith(const Path& path, bool increment, uint64_t delta) {
-  if (path.empty()) return ArithResult{Status::not_found};
-  return with_node(path, [&](Shard& shard, Entry* node) {
-    if (node == nullptr || !node->has_value()) return ArithResult{Status::not_found};
-    const uint64_t cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
-    return shard.arith(node, increment, delta, cas);
   });
 }
 
@@ -142,6 +187,7 @@ void Tree::flush(int64_t when) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
     if (when <= now) {
+      shard.report_flush(now);
       shard.flush_at = 0;
       shard.clear();
     } else {
@@ -153,7 +199,7 @@ void Tree::flush(int64_t when) {
 bool Tree::collect(std::size_t budget) {
   const int64_t now = clock_.now();
   bool more = false;
-  Shard::Released released;
+  Released released;
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     {

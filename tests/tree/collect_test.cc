@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -18,62 +19,13 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/reclaimer.h"
 #include "nestcache/tree/tree.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-constexpr int64_t kStart = 1'700'000'000;
-
-void put(Tree& tree, const Path& path, std::string_view data, int64_t deadline = 0) {
-  StoreArgs args;
-  args.data = data;
-  args.exptime = deadline;
-  ASSERT_EQ(tree.store(path, args).status, Status::stored);
-}
-
-bool has_value(Tree& tree, const Path& path) {
-  return tree.read(path, [](const ValueView&) {});
-}
-
-std::vector<std::string> top_level(Tree& tree) {
-  std::vector<std::string> names;
-  tree.children({}, names);
-  return names;
-}
-
-// Runs collect() until it reports no work left; returns the number of passes.
-int collect_all(Tree& tree, std::size_t budget = 4096) {
-  int passes = 1;
-  while (tree.collect(budget)) ++passes;
-  return passes;
-}
-
-// What a walk of the whole tree implies: the nodes are the distinct prefixes of valued paths
-// (a node with neither value nor children is pruned), the items the visited values.
-struct WalkFigures {
-  uint64_t nodes = 0;
-  uint64_t items = 0;
-  uint64_t max_depth = 0;
-};
-
-WalkFigures figures_of(Tree& tree) {
-  WalkFigures figures;
-  std::set<std::vector<std::string>> prefixes;
-  tree.walk({}, [&](const Path& full, const ValueView&) {
-    ++figures.items;
-    figures.max_depth = std::max<uint64_t>(figures.max_depth, full.size());
-    std::vector<std::string> prefix;
-    for (std::string_view segment : full) {
-      prefix.emplace_back(segment);
-      prefixes.insert(prefix);
-    }
-  });
-  figures.nodes = prefixes.size();
-  return figures;
-}
 
 // Builds `groups` x `leaves` valued leaves below `top` (plus the group nodes and `top`), each
 // leaf with `deadline(i)` as its absolute deadline.
@@ -440,21 +392,23 @@ TEST(CollectConcurrencyTest, ManyThreadsOnOverlappingNamespacesWhileCollecting) 
         const std::string& mid = names[pick(names.size())];
         const std::string& leaf = names[pick(names.size())];
         const Path path{space, mid, leaf};
-        StoreArgs args;
-        args.data = "12";
+        const NewValue twelve{"12"};
+        UpdatePolicy create;
+        create.create = true;
+        create.reserve = 2;
         switch (pick(12)) {
           case 0:
           case 1:
           case 2:
-            tree.store(path, args);
+            set_value(tree, path, "12");
             break;
           case 3:
-            args.exptime = clock.now() + static_cast<int64_t>(pick(5));
-            tree.store(path, args);
+            set_value(tree, path, "12", 0, clock.now() + static_cast<int64_t>(pick(5)));
             break;
-          case 4:
-            args.mode = StoreMode::add;
-            tree.store({space, mid}, args);
+          case 4:  // a value only where there is none (memcached's add)
+            tree.update({space, mid}, create, [&](const ValueView* current) {
+              return current == nullptr ? &twelve : nullptr;
+            });
             break;
           case 5:
             tree.read(path, [](const ValueView& value) { ASSERT_FALSE(value.data.empty()); });
@@ -462,8 +416,8 @@ TEST(CollectConcurrencyTest, ManyThreadsOnOverlappingNamespacesWhileCollecting) 
           case 6:
             tree.remove({space, mid});
             break;
-          case 7:
-            tree.arith(path, pick(2) == 0, 1);
+          case 7:  // a rewrite of a value that is there (memcached's incr)
+            rewrite_value(tree, path, pick(2) == 0 ? "13" : "11");
             break;
           case 8: {
             std::vector<std::string> kids;

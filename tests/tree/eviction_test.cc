@@ -10,6 +10,7 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
@@ -17,36 +18,26 @@ namespace {
 constexpr uint64_t kBudget = 10 * 1024;
 const std::string kValue(1000, 'v');
 
-class EvictionTest : public ::testing::Test {
+class EvictionTest : public TreeFixture {
  protected:
   explicit EvictionTest(bool evict = true)
-      : tree_(clock_, TreeOptions{false, kDefaultMaxDepth, kBudget, evict}) {}
+      : TreeFixture(TreeOptions{false, kDefaultMaxDepth, kBudget, evict}) {}
 
-  Status set(std::vector<std::string_view> segments, std::string_view data = kValue) {
-    StoreArgs args;
-    args.data = data;
-    return tree_.store(Path(segments.begin(), segments.end()), args).status;
+  UpdateOutcome set(std::vector<std::string_view> segments, std::string_view data = kValue) {
+    return set_value(tree_, Path(segments.begin(), segments.end()), data).outcome;
   }
-  bool has(std::vector<std::string_view> segments) {
-    return tree_.read(Path(segments.begin(), segments.end()), [](const ValueView&) {});
-  }
-  bool exists(std::vector<std::string_view> segments) {
-    std::vector<std::string> names;
-    return tree_.children(Path(segments.begin(), segments.end()), names);
-  }
-
-  ManualClock clock_;
-  Tree tree_;
+  // A live node is there, valued or not.
+  bool exists(const Path& path) { return children(path).has_value(); }
 };
 
 TEST_F(EvictionTest, ColdestValueGoesFirstAndAReadKeepsAValueWarm) {
   for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) {
-    ASSERT_EQ(set({"ns", key}), Status::stored);
+    ASSERT_EQ(set({"ns", key}), UpdateOutcome::stored);
   }
   ASSERT_EQ(tree_.stats().evictions, 0u);
   ASSERT_TRUE(has({"ns", "k0"}));  // k0 is now the most recently used
   for (std::string_view key : {"k6", "k7", "k8", "k9"}) {
-    ASSERT_EQ(set({"ns", key}), Status::stored);
+    ASSERT_EQ(set({"ns", key}), UpdateOutcome::stored);
   }
   const TreeStats stats = tree_.stats();
   EXPECT_GT(stats.evictions, 0u);
@@ -70,7 +61,7 @@ TEST_F(EvictionTest, AReadIsASecondChanceNotImmunity) {
 
 TEST_F(EvictionTest, AWriteBumpsLikeARead) {
   for (std::string_view key : {"k0", "k1", "k2", "k3", "k4", "k5"}) set({"ns", key});
-  ASSERT_EQ(set({"ns", "k0"}, "rewritten"), Status::stored);
+  ASSERT_EQ(set({"ns", "k0"}, "rewritten"), UpdateOutcome::stored);
   // The short rewrite freed most of k0's memory: two more values than above to force evictions.
   for (std::string_view key : {"k6", "k7", "k8", "k9", "k10", "k11"}) set({"ns", key});
   ASSERT_GT(tree_.stats().evictions, 0u);
@@ -79,11 +70,11 @@ TEST_F(EvictionTest, AWriteBumpsLikeARead) {
 }
 
 TEST_F(EvictionTest, EvictionTakesTheValueButNeverTheSubtree) {
-  ASSERT_EQ(set({"ns"}), Status::stored);  // coldest: evicted first
-  ASSERT_EQ(set({"ns", "child"}, "small"), Status::stored);
+  ASSERT_EQ(set({"ns"}), UpdateOutcome::stored);  // coldest: evicted first
+  ASSERT_EQ(set({"ns", "child"}, "small"), UpdateOutcome::stored);
   for (std::string_view key : {"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}) {
     ASSERT_TRUE(has({"ns", "child"}));  // keep the child warm
-    ASSERT_EQ(set({"ns", key}), Status::stored);
+    ASSERT_EQ(set({"ns", key}), UpdateOutcome::stored);
   }
   EXPECT_GT(tree_.stats().evictions, 0u);
   EXPECT_FALSE(has({"ns"}));          // its value went
@@ -92,7 +83,7 @@ TEST_F(EvictionTest, EvictionTakesTheValueButNeverTheSubtree) {
 }
 
 TEST_F(EvictionTest, ANodeLeftEmptyByAnEvictionIsPruned) {
-  ASSERT_EQ(set({"ns", "deep", "leaf"}), Status::stored);
+  ASSERT_EQ(set({"ns", "deep", "leaf"}), UpdateOutcome::stored);
   for (int i = 0; i < 12; ++i) set({"ns", std::to_string(i)});
   EXPECT_FALSE(has({"ns", "deep", "leaf"}));
   EXPECT_FALSE(exists({"ns", "deep"}));  // a valueless ancestor with nothing below goes too
@@ -102,16 +93,16 @@ TEST_F(EvictionTest, ANodeLeftEmptyByAnEvictionIsPruned) {
 // into other shards only when its own has nothing left to give.
 TEST_F(EvictionTest, OtherShardsGiveWhenTheOwnShardCannot) {
   for (std::string_view key : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
-    ASSERT_EQ(set({key}), Status::stored);
+    ASSERT_EQ(set({key}), UpdateOutcome::stored);
   }
-  ASSERT_EQ(set({"fresh"}, std::string(3000, 'f')), Status::stored);
+  ASSERT_EQ(set({"fresh"}, std::string(3000, 'f')), UpdateOutcome::stored);
   EXPECT_TRUE(has({"fresh"}));
   EXPECT_LE(tree_.stats().bytes, kBudget);
 }
 
 TEST_F(EvictionTest, TheBudgetHoldsUnderSustainedWrites) {
   for (int i = 0; i < 2000; ++i) {
-    ASSERT_EQ(set({"t" + std::to_string(i % 7), "u" + std::to_string(i)}), Status::stored);
+    ASSERT_EQ(set({"t" + std::to_string(i % 7), "u" + std::to_string(i)}), UpdateOutcome::stored);
     ASSERT_LE(tree_.stats().bytes, kBudget) << "after store " << i;
   }
   const TreeStats stats = tree_.stats();
@@ -121,7 +112,7 @@ TEST_F(EvictionTest, TheBudgetHoldsUnderSustainedWrites) {
 
 TEST_F(EvictionTest, AStoreLargerThanTheWholeBudgetIsRefused) {
   const std::string huge(kBudget, 'h');
-  EXPECT_EQ(set({"k"}, huge), Status::out_of_memory);
+  EXPECT_EQ(set({"k"}, huge), UpdateOutcome::out_of_memory);
   EXPECT_FALSE(exists({"k"}));
 }
 
@@ -130,12 +121,13 @@ TEST_F(EvictionTest, NodesAloneCannotBreakTheLimit) {
   std::vector<std::string> names;
   for (int i = 0; i < 32; ++i) names.push_back(std::string(200, static_cast<char>('a' + i % 26)));
   std::vector<std::string_view> path(names.begin(), names.end());
-  EXPECT_EQ(set(path, "x"), Status::out_of_memory);
+  EXPECT_EQ(set(path, "x"), UpdateOutcome::out_of_memory);
   EXPECT_EQ(tree_.stats().nodes, 0u);
 }
 
 TEST_F(EvictionTest, LoweringTheLimitEvictsDownToIt) {
-  for (int i = 0; i < 8; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  for (int i = 0; i < 8; ++i)
+    ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), UpdateOutcome::stored);
   ASSERT_TRUE(tree_.set_memory_limit(kBudget / 2));
   EXPECT_EQ(tree_.memory_limit(), kBudget / 2);
   EXPECT_LE(tree_.stats().allocated, kBudget / 2);
@@ -151,25 +143,26 @@ class NoEvictionTest : public EvictionTest {
 
 TEST_F(NoEvictionTest, AFullCacheRefusesAndKeepsWhatItHas) {
   int stored = 0;
-  Status status = Status::stored;
-  for (; stored < 100 && status == Status::stored; ++stored) {
+  UpdateOutcome status = UpdateOutcome::stored;
+  for (; stored < 100 && status == UpdateOutcome::stored; ++stored) {
     status = set({"ns", "k" + std::to_string(stored)});
   }
-  ASSERT_EQ(status, Status::out_of_memory);
+  ASSERT_EQ(status, UpdateOutcome::out_of_memory);
   EXPECT_EQ(tree_.stats().evictions, 0u);
   EXPECT_TRUE(has({"ns", "k0"}));
   EXPECT_LE(tree_.stats().bytes, kBudget);
   // Room made by a delete can be used again.
   ASSERT_EQ(tree_.remove(Path{"ns", "k0"}), Status::deleted);
-  EXPECT_EQ(set({"ns", "again"}), Status::stored);
+  EXPECT_EQ(set({"ns", "again"}), UpdateOutcome::stored);
 }
 
 TEST_F(NoEvictionTest, LoweringTheLimitUnderDashMRefusesStoresInstead) {
-  for (int i = 0; i < 6; ++i) ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), Status::stored);
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(set({"ns", "k" + std::to_string(i)}), UpdateOutcome::stored);
   EXPECT_FALSE(tree_.set_memory_limit(kBudget / 4));
   EXPECT_EQ(tree_.stats().evictions, 0u);
   EXPECT_TRUE(has({"ns", "k0"}));
-  EXPECT_EQ(set({"ns", "more"}), Status::out_of_memory);
+  EXPECT_EQ(set({"ns", "more"}), UpdateOutcome::out_of_memory);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
-#include "paths.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
@@ -21,53 +21,20 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Optional;
 
-class ExpiryTest : public ::testing::Test {
+class ExpiryTest : public TreeFixture {
  protected:
-  static constexpr int64_t kStart = 1'700'000'000;
-
-  ExpiryTest() : clock_(kStart), tree_(clock_) {}
-
-  // `exptime` as a client sends it (relative, absolute, negative or 0).
-  StoreResult store(const Path& path, std::string_view data, int64_t exptime,
-                    StoreMode mode = StoreMode::set) {
-    StoreArgs args;
-    args.mode = mode;
-    args.exptime = absolute_exptime(exptime, clock_.now());
-    args.data = data;
-    return tree_.store(path, args);
+  // A set with `exptime` as a client sends it (relative, absolute, negative or 0).
+  UpdateResult store(const Path& path, std::string_view data, int64_t exptime) {
+    return set_value(tree_, path, data, 0, absolute_exptime(exptime, clock_.now()));
   }
 
   void put(const Path& path, std::string_view data, int64_t exptime = 0) {
-    EXPECT_EQ(store(path, data, exptime).status, Status::stored) << joined(path);
+    EXPECT_EQ(store(path, data, exptime).outcome, UpdateOutcome::stored) << joined(path);
   }
 
   Status touch(const Path& path, int64_t exptime) {
     return tree_.touch(path, absolute_exptime(exptime, clock_.now()));
   }
-
-  std::optional<std::string> data(const Path& path) {
-    std::optional<std::string> got;
-    tree_.read(path, [&](const ValueView& value) { got = std::string(value.data); });
-    return got;
-  }
-
-  std::optional<std::vector<std::string>> children(const Path& path) {
-    std::vector<std::string> names;
-    if (!tree_.children(path, names)) return std::nullopt;
-    return names;
-  }
-
-  std::vector<std::string> walk(const Path& path) {
-    std::vector<std::string> visited;
-    tree_.walk(path, [&](const Path& full, const ValueView&) { visited.push_back(joined(full)); });
-    return visited;
-  }
-
-  // Moves the clock to kStart + `seconds`.
-  void at(int64_t seconds) { clock_.set(kStart + seconds); }
-
-  ManualClock clock_;
-  Tree tree_;
 };
 
 // ---- memcached's exptime rules -----------------------------------------------------------------
@@ -103,29 +70,29 @@ TEST_F(ExpiryTest, AbsoluteExptime) {
 }
 
 TEST_F(ExpiryTest, AbsoluteExptimeInThePastIsExpiredAtOnce) {
-  EXPECT_EQ(store({"a"}, "v", kMaxRelativeExptime + 1).status, Status::stored);  // 1970
+  EXPECT_EQ(store({"a"}, "v", kMaxRelativeExptime + 1).outcome, UpdateOutcome::stored);  // 1970
   EXPECT_FALSE(data({"a"}));
-  EXPECT_EQ(store({"b"}, "v", kStart).status, Status::stored);  // exactly now
+  EXPECT_EQ(store({"b"}, "v", kStart).outcome, UpdateOutcome::stored);  // exactly now
   EXPECT_FALSE(data({"b"}));
 }
 
 TEST_F(ExpiryTest, NegativeExptimeIsExpiredAtOnce) {
-  EXPECT_EQ(store({"a", "b"}, "v", -1).status, Status::stored);
+  EXPECT_EQ(store({"a", "b"}, "v", -1).outcome, UpdateOutcome::stored);
   EXPECT_FALSE(data({"a", "b"}));
-  EXPECT_EQ(store({"c"}, "v", -1000).status, Status::stored);
+  EXPECT_EQ(store({"c"}, "v", -1000).outcome, UpdateOutcome::stored);
   EXPECT_FALSE(data({"c"}));
 }
 
 TEST_F(ExpiryTest, NegativeExptimeRemovesAnOldValue) {
   put({"a"}, "old");
-  EXPECT_EQ(store({"a"}, "new", -1).status, Status::stored);
+  EXPECT_EQ(store({"a"}, "new", -1).outcome, UpdateOutcome::stored);
   EXPECT_FALSE(data({"a"}));
-  EXPECT_EQ(store({"a"}, "x", 0, StoreMode::replace).status, Status::not_stored);
+  EXPECT_EQ(rewrite_value(tree_, {"a"}, "x").outcome, UpdateOutcome::unchanged);
 }
 
-TEST_F(ExpiryTest, AppendKeepsTheDeadline) {
+TEST_F(ExpiryTest, ARewriteThatKeepsTheDeadline) {
   put({"a"}, "v", 10);
-  EXPECT_EQ(store({"a"}, "w", 0, StoreMode::append).status, Status::stored);
+  EXPECT_EQ(rewrite_value(tree_, {"a"}, "vw").outcome, UpdateOutcome::stored);
   at(10);
   EXPECT_FALSE(data({"a"}));
 }
@@ -135,13 +102,6 @@ TEST_F(ExpiryTest, SetReplacesTheDeadline) {
   put({"a"}, "w", 0);
   at(1000);
   EXPECT_EQ(data({"a"}), "w");
-}
-
-TEST_F(ExpiryTest, ArithKeepsTheDeadline) {
-  put({"n"}, "1", 10);
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).value, 2u);
-  at(10);
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).status, Status::not_found);
 }
 
 // ---- deadlines bound subtrees ------------------------------------------------------------------
@@ -184,9 +144,7 @@ TEST_F(NamespaceExpiryTest, WalkSkipsIt) {
 }
 
 TEST_F(NamespaceExpiryTest, UpdatesBelowItFindNothing) {
-  EXPECT_EQ(store({"tenants", "t1", "conf"}, "x", 0, StoreMode::replace).status,
-            Status::not_stored);
-  EXPECT_EQ(tree_.arith({"tenants", "t1", "conf"}, true, 1).status, Status::not_found);
+  EXPECT_EQ(rewrite_value(tree_, {"tenants", "t1", "conf"}, "x").outcome, UpdateOutcome::unchanged);
   EXPECT_EQ(touch({"tenants", "t1", "users"}, 100), Status::not_found);
   EXPECT_EQ(tree_.remove({"tenants", "t1", "users"}), Status::not_found);
   EXPECT_EQ(tree_.remove({"tenants", "t1"}), Status::not_found);
@@ -204,8 +162,20 @@ TEST_F(NamespaceExpiryTest, ALaterStoreRecreatesAFreshNode) {
   EXPECT_EQ(data({"tenants", "t1", "users", "u9"}), "new");
 }
 
-TEST_F(NamespaceExpiryTest, AddOnTheExpiredNodeSucceeds) {
-  EXPECT_EQ(store({"tenants", "t1"}, "fresh", 0, StoreMode::add).status, Status::stored);
+TEST_F(NamespaceExpiryTest, AnUpdateSeesNoValueAtTheExpiredNode) {
+  UpdatePolicy create;
+  create.create = true;
+  bool saw_none = false;
+  const NewValue fresh{"fresh"};
+  EXPECT_EQ(tree_
+                .update({"tenants", "t1"}, create,
+                        [&](const ValueView* current) {
+                          saw_none = current == nullptr;
+                          return &fresh;
+                        })
+                .outcome,
+            UpdateOutcome::stored);
+  EXPECT_TRUE(saw_none);
   EXPECT_EQ(data({"tenants", "t1"}), "fresh");
   EXPECT_THAT(children({"tenants", "t1"}), Optional(IsEmpty()));
 }
@@ -254,16 +224,12 @@ TEST_F(ExpiryTest, ReadingAnExpiredLeafPrunesEmptyAncestors) {
 TEST_F(ExpiryTest, StrictParentsRefuseAnExpiredParent) {
   ManualClock clock(kStart);
   Tree strict(clock, TreeOptions{.strict_parents = true});
-  StoreArgs args;
-  args.data = "v";
-  args.exptime = kStart + 5;
-  ASSERT_EQ(strict.store({"a"}, args).status, Status::stored);
-  args.exptime = 0;
-  ASSERT_EQ(strict.store({"a", "b"}, args).status, Status::stored);
+  ASSERT_EQ(set_value(strict, {"a"}, "v", 0, kStart + 5).outcome, UpdateOutcome::stored);
+  ASSERT_EQ(set_value(strict, {"a", "b"}, "v").outcome, UpdateOutcome::stored);
   clock.set(kStart + 5);
-  EXPECT_EQ(strict.store({"a", "c"}, args).status, Status::not_stored);
-  EXPECT_EQ(strict.store({"a"}, args).status, Status::stored);
-  EXPECT_EQ(strict.store({"a", "c"}, args).status, Status::stored);
+  EXPECT_EQ(set_value(strict, {"a", "c"}, "v").outcome, UpdateOutcome::no_parent);
+  EXPECT_EQ(set_value(strict, {"a"}, "v").outcome, UpdateOutcome::stored);
+  EXPECT_EQ(set_value(strict, {"a", "c"}, "v").outcome, UpdateOutcome::stored);
 }
 
 // An expired node takes with it the ancestors it leaves empty, at once: no listing, delete or
@@ -297,14 +263,12 @@ TEST_F(ExpiryTest, AValuedAncestorStaysWhenItsChildExpires) {
 TEST_F(ExpiryTest, StrictParentsDoNotSeeAnAncestorLeftEmpty) {
   ManualClock clock(kStart);
   Tree strict(clock, TreeOptions{.strict_parents = true});
-  StoreArgs args;
-  args.data = "v";
-  ASSERT_EQ(strict.store({"ns"}, args).status, Status::stored);
-  ASSERT_EQ(strict.store({"ns", "t"}, args).status, Status::stored);
+  ASSERT_EQ(set_value(strict, {"ns"}, "v").outcome, UpdateOutcome::stored);
+  ASSERT_EQ(set_value(strict, {"ns", "t"}, "v").outcome, UpdateOutcome::stored);
   ASSERT_EQ(strict.remove_value({"ns"}), Status::deleted);  // ns: valueless, one child
   ASSERT_EQ(strict.touch({"ns", "t"}, kStart + 5), Status::touched);
   clock.set(kStart + 5);
-  EXPECT_EQ(strict.store({"ns", "u"}, args).status, Status::not_stored);
+  EXPECT_EQ(set_value(strict, {"ns", "u"}, "v").outcome, UpdateOutcome::no_parent);
 }
 
 // ---- touch and read_and_touch ------------------------------------------------------------------

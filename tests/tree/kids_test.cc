@@ -18,6 +18,9 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
 #include "tree/entry.h"
+#include "tree/kids.h"
+#include "tree/name_hash.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
@@ -242,29 +245,14 @@ INSTANTIATE_TEST_SUITE_P(Seeds, KidsRandomTest, ::testing::Values(1u, 7u, 99u, 2
 
 // The same tables seen through the tree: wide nodes whose children move (a value outgrows its
 // allocation; a child gains its own children slot), are deleted, evicted and share tags.
-class WideNodeTest : public ::testing::Test {
+class WideNodeTest : public TreeFixture {
  protected:
   explicit WideNodeTest(uint64_t budget = 0)
-      : tree_(clock_, TreeOptions{false, kDefaultMaxDepth, budget, true}) {}
+      : TreeFixture(TreeOptions{false, kDefaultMaxDepth, budget, true}) {}
 
-  Status put(const Path& path, std::string_view data) {
-    StoreArgs args;
-    args.data = data;
-    return tree_.store(path, args).status;
+  UpdateOutcome set(const Path& path, std::string_view data) {
+    return set_value(tree_, path, data).outcome;
   }
-  std::optional<std::string> get(const Path& path) {
-    std::optional<std::string> got;
-    tree_.read(path, [&](const ValueView& value) { got.emplace(value.data); });
-    return got;
-  }
-  std::vector<std::string> children(const Path& path) {
-    std::vector<std::string> names;
-    tree_.children(path, names);
-    return names;
-  }
-
-  ManualClock clock_;
-  Tree tree_;
 };
 
 TEST_F(WideNodeTest, ChildrenThatMoveOrGoStayFindable) {
@@ -272,17 +260,17 @@ TEST_F(WideNodeTest, ChildrenThatMoveOrGoStayFindable) {
   for (int i = 0; i < 300; ++i) {
     const std::string name = "c" + std::to_string(i);
     expected[name] = "v" + std::to_string(i);
-    ASSERT_EQ(put({"p", name}, expected[name]), Status::stored);
+    ASSERT_EQ(set({"p", name}, expected[name]), UpdateOutcome::stored);
   }
   for (int i = 0; i < 300; i += 3) {
     // A value too big for the node's allocation: the node moves, its slot is re-pointed.
     const std::string name = "c" + std::to_string(i);
     expected[name] = std::string(3000 + i, 'L');
-    ASSERT_EQ(put({"p", name}, expected[name]), Status::stored);
+    ASSERT_EQ(set({"p", name}, expected[name]), UpdateOutcome::stored);
   }
   for (int i = 1; i < 300; i += 3) {
     // A first child: the node moves to an allocation with a children slot.
-    ASSERT_EQ(put({"p", "c" + std::to_string(i), "q"}, "below"), Status::stored);
+    ASSERT_EQ(set({"p", "c" + std::to_string(i), "q"}, "below"), UpdateOutcome::stored);
   }
   for (int i = 2; i < 300; i += 6) {
     ASSERT_EQ(tree_.remove({"p", "c" + std::to_string(i)}), Status::deleted);
@@ -291,10 +279,10 @@ TEST_F(WideNodeTest, ChildrenThatMoveOrGoStayFindable) {
   for (int i = 0; i < 310; ++i) {
     const std::string name = "c" + std::to_string(i);
     const auto it = expected.find(name);
-    ASSERT_EQ(get({"p", name}), it == expected.end() ? std::nullopt : std::optional(it->second))
+    ASSERT_EQ(data({"p", name}), it == expected.end() ? std::nullopt : std::optional(it->second))
         << name;
   }
-  EXPECT_EQ(get({"p", "c1", "q"}), "below");
+  EXPECT_EQ(data({"p", "c1", "q"}), "below");
   std::vector<std::string> names;
   for (const auto& entry : expected) names.push_back(entry.first);
   EXPECT_EQ(children({"p"}), names);
@@ -305,16 +293,17 @@ TEST_F(WideNodeTest, ChildrenWithOneTagAtEveryLevel) {
   const std::vector<std::string> twins = same_tag_names(18);
   // The same names at the top level, under a small table's owner and under a wide node.
   for (const std::string& name : twins) {
-    ASSERT_EQ(put({name}, "top " + name), Status::stored);
-    ASSERT_EQ(put({"wide", name}, "wide " + name), Status::stored);
+    ASSERT_EQ(set({name}, "top " + name), UpdateOutcome::stored);
+    ASSERT_EQ(set({"wide", name}, "wide " + name), UpdateOutcome::stored);
   }
-  for (std::size_t i = 0; i < 3; ++i) ASSERT_EQ(put({"few", twins[i]}, twins[i]), Status::stored);
+  for (std::size_t i = 0; i < 3; ++i)
+    ASSERT_EQ(set({"few", twins[i]}, twins[i]), UpdateOutcome::stored);
   for (const std::string& name : twins) {
-    EXPECT_EQ(get({name}), "top " + name);
-    EXPECT_EQ(get({"wide", name}), "wide " + name);
+    EXPECT_EQ(data({name}), "top " + name);
+    EXPECT_EQ(data({"wide", name}), "wide " + name);
   }
-  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(get({"few", twins[i]}), twins[i]);
-  EXPECT_EQ(get({"few", twins[3]}), std::nullopt);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(data({"few", twins[i]}), twins[i]);
+  EXPECT_EQ(data({"few", twins[3]}), std::nullopt);
 }
 
 class WideNodeEvictionTest : public WideNodeTest {
@@ -325,17 +314,18 @@ class WideNodeEvictionTest : public WideNodeTest {
 TEST_F(WideNodeEvictionTest, EvictedChildrenLeaveTheTableConsistent) {
   const std::string value(500, 'e');
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_EQ(put({"ns", "k" + std::to_string(i)}, value + std::to_string(i)), Status::stored);
+    ASSERT_EQ(set({"ns", "k" + std::to_string(i)}, value + std::to_string(i)),
+              UpdateOutcome::stored);
   }
   const TreeStats stats = tree_.stats();
   ASSERT_GT(stats.evictions, 500u);
   // What is left is exactly what the table finds and lists, with the right values.
-  const std::vector<std::string> names = children({"ns"});
+  const std::vector<std::string> names = *children({"ns"});
   EXPECT_EQ(names.size(), stats.items);
   for (const std::string& name : names) {
-    EXPECT_EQ(get({"ns", name}), value + name.substr(1)) << name;
+    EXPECT_EQ(data({"ns", name}), value + name.substr(1)) << name;
   }
-  EXPECT_EQ(get({"ns", "k999"}), value + "999");  // the newest is never the one evicted
+  EXPECT_EQ(data({"ns", "k999"}), value + "999");  // the newest is never the one evicted
 }
 
 }  // namespace

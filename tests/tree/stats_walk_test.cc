@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,11 +12,10 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
 #include "tree/entry.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
-
-constexpr int64_t kStart = 1'700'000'000;
 
 // What a walk finds: every live node, by listing children from the top down.
 struct Census {
@@ -81,18 +81,22 @@ TEST_P(StatsWalkTest, FiguresMatchAWalkAfterRandomOperations) {
         case 2:
         case 3: {
           const std::string data(rng() % 700, 'v');
-          StoreArgs args;
-          args.data = data;
-          args.exptime = rng() % 8 == 0 ? clock.now() + 1 + rng() % 3 : 0;
-          tree.store(path, args);
+          const int64_t deadline = rng() % 8 == 0 ? clock.now() + 1 + rng() % 3 : 0;
+          set_value(tree, path, data, 0, deadline);
           break;
         }
-        case 4: {
-          StoreArgs args;
-          args.mode = StoreMode::append;
-          const std::string data(rng() % 50, 'w');
-          args.data = data;
-          tree.store(path, args);
+        case 4: {  // a longer value where there is one, flags and deadline kept (append)
+          const std::string more(rng() % 50, 'w');
+          UpdatePolicy policy;
+          policy.reserve = more.size();
+          std::string joined_value;
+          NewValue next;
+          tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
+            if (current == nullptr) return nullptr;
+            joined_value = std::string(current->data) + more;
+            next = NewValue{joined_value, current->flags, 0, true};
+            return &next;
+          });
           break;
         }
         case 5:

@@ -1,6 +1,7 @@
-// The tree's structure and values: store modes, implicit parents, pruning, subtree deletes,
-// arithmetic, listings, walks and the figures behind `stats`. Expiry is in expiry_test.cc, the
-// background reclaiming in collect_test.cc.
+// The tree's structure and values: the write primitive (update), implicit parents, pruning,
+// subtree deletes, listings, walks and the figures behind `stats`. memcached's store modes and
+// incr/decr are rules over update, tested in tests/engine/store_rules_test.cc. Expiry is in
+// expiry_test.cc, the background reclaiming in collect_test.cc.
 #include "nestcache/tree/tree.h"
 
 #include <algorithm>
@@ -17,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "nestcache/common/clock.h"
-#include "paths.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
@@ -25,68 +26,21 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// A stored value as read back.
-struct Got {
-  std::string data;
-  uint32_t flags = 0;
-  uint64_t cas = 0;
-};
-
 // One walk step: the full path joined by ' ', and the data.
 using Visited = std::pair<std::string, std::string>;
 
-class TreeTest : public ::testing::Test {
+class TreeTest : public TreeFixture {
  protected:
-  explicit TreeTest(TreeOptions options = {}) : tree_(clock_, options) {}
+  explicit TreeTest(TreeOptions options = {}) : TreeFixture(options) {}
 
-  StoreResult store(const Path& path, std::string_view data, StoreMode mode = StoreMode::set,
-                    uint64_t cas = 0, uint32_t flags = 0) {
-    StoreArgs args;
-    args.mode = mode;
-    args.flags = flags;
-    args.cas = cas;
-    args.data = data;
-    return tree_.store(path, args);
-  }
-
-  // Stores with StoreMode::set and insists that it worked.
-  uint64_t put(const Path& path, std::string_view data, uint32_t flags = 0) {
-    const StoreResult result = store(path, data, StoreMode::set, 0, flags);
-    EXPECT_EQ(result.status, Status::stored) << joined(path);
-    return result.cas;
-  }
-
-  std::optional<Got> get(const Path& path) {
-    std::optional<Got> got;
-    tree_.read(path, [&](const ValueView& value) {
-      got = Got{std::string(value.data), value.flags, value.cas};
-    });
-    return got;
-  }
-
-  std::optional<std::string> data(const Path& path) {
-    auto got = get(path);
-    if (!got) return std::nullopt;
-    return got->data;
-  }
-
-  // The children of `path`, or nullopt when there is no live node there.
-  std::optional<std::vector<std::string>> children(const Path& path) {
-    std::vector<std::string> names;
-    if (!tree_.children(path, names)) return std::nullopt;
-    return names;
-  }
-
-  std::vector<Visited> walk(const Path& path) {
+  // The valued nodes walk() visits, with their data.
+  std::vector<Visited> walk_values(const Path& path) {
     std::vector<Visited> visited;
     tree_.walk(path, [&](const Path& full, const ValueView& value) {
       visited.emplace_back(joined(full), std::string(value.data));
     });
     return visited;
   }
-
-  ManualClock clock_;
-  Tree tree_;
 };
 
 class StrictTreeTest : public TreeTest {
@@ -94,7 +48,116 @@ class StrictTreeTest : public TreeTest {
   StrictTreeTest() : TreeTest(TreeOptions{.strict_parents = true}) {}
 };
 
-// ---- store modes -------------------------------------------------------------------------------
+// ---- writes: Tree::update
+// ---------------------------------------------------------------------------------
+
+TEST_F(TreeTest, UpdateGivesTheFunctionTheLiveValueAndWritesWhatItReturns) {
+  const uint64_t first = put({"ns", "k"}, "old", 5);
+  std::optional<Got> seen;
+  const NewValue next{"new", 9, kStart + 60, false};
+  const UpdateResult result =
+      tree_.update({"ns", "k"}, UpdatePolicy{}, [&](const ValueView* current) {
+        if (current != nullptr) {
+          seen = Got{std::string(current->data), current->flags, current->exptime, current->cas};
+        }
+        return &next;
+      });
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->data, "old");
+  EXPECT_EQ(seen->flags, 5u);
+  EXPECT_EQ(seen->cas, first);
+  ASSERT_EQ(result.outcome, UpdateOutcome::stored);
+  EXPECT_GT(result.cas, first);
+  const auto got = get({"ns", "k"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "new");
+  EXPECT_EQ(got->flags, 9u);
+  EXPECT_EQ(got->exptime, kStart + 60);
+  EXPECT_EQ(got->cas, result.cas);
+}
+
+TEST_F(TreeTest, UpdateThatReturnsNothingChangesNothing) {
+  const uint64_t cas = put({"a"}, "v", 3);
+  const UpdateResult result =
+      tree_.update({"a"}, UpdatePolicy{}, [](const ValueView*) { return nullptr; });
+  EXPECT_EQ(result.outcome, UpdateOutcome::unchanged);
+  EXPECT_EQ(get({"a"})->cas, cas);
+  EXPECT_EQ(tree_.stats().total_items, 1u);
+  // Declined below missing parents that `create` would make: none are left behind.
+  UpdatePolicy create;
+  create.create = true;
+  bool saw_none = false;
+  EXPECT_EQ(tree_
+                .update({"x", "y", "z"}, create,
+                        [&](const ValueView* current) {
+                          saw_none = current == nullptr;
+                          return nullptr;
+                        })
+                .outcome,
+            UpdateOutcome::unchanged);
+  EXPECT_TRUE(saw_none);
+  EXPECT_EQ(tree_.stats().nodes, 1u);
+  EXPECT_FALSE(children({"x"}));
+}
+
+TEST_F(TreeTest, UpdateWithoutCreateMakesNoNode) {
+  put({"a", "b"}, "v");
+  EXPECT_EQ(rewrite_value(tree_, {"a", "c"}, "x").outcome, UpdateOutcome::unchanged);
+  EXPECT_EQ(rewrite_value(tree_, {"p", "q", "r"}, "x").outcome, UpdateOutcome::unchanged);
+  EXPECT_EQ(rewrite_value(tree_, {"a"}, "x").outcome, UpdateOutcome::unchanged);  // valueless
+  EXPECT_FALSE(get({"a"}));
+  // A function that gives a value where there is no node does not make one without `create`.
+  const NewValue x{"x"};
+  EXPECT_EQ(tree_.update({"a", "d"}, UpdatePolicy{}, [&](const ValueView*) { return &x; }).outcome,
+            UpdateOutcome::unchanged);
+  EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
+  EXPECT_EQ(tree_.stats().nodes, 2u);
+}
+
+TEST_F(TreeTest, UpdateKeepsTheDeadlineWhenAskedTo) {
+  put_until({"a"}, "v", kStart + 10, 4);
+  ASSERT_EQ(rewrite_value(tree_, {"a"}, "longer value").outcome, UpdateOutcome::stored);
+  const auto got = get({"a"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->exptime, kStart + 10);
+  EXPECT_EQ(got->flags, 4u);
+  at(10);
+  EXPECT_FALSE(get({"a"}));
+}
+
+TEST_F(TreeTest, UpdatePolicyCountsAndUniques) {
+  const uint64_t first = put({"n"}, "1");
+  UpdatePolicy policy;
+  policy.counts_as_item = false;
+  policy.unique_on_hit = true;
+  // A unique is taken on a hit even when nothing is written.
+  EXPECT_EQ(tree_.update({"n"}, policy, [](const ValueView*) { return nullptr; }).outcome,
+            UpdateOutcome::unchanged);
+  // And none on a miss.
+  EXPECT_EQ(tree_.update({"m"}, policy, [](const ValueView*) { return nullptr; }).outcome,
+            UpdateOutcome::unchanged);
+  NewValue two{"2"};
+  const UpdateResult written = tree_.update({"n"}, policy, [&](const ValueView* current) {
+    two.flags = current->flags;
+    two.keep_exptime = true;
+    return &two;
+  });
+  ASSERT_EQ(written.outcome, UpdateOutcome::stored);
+  EXPECT_EQ(written.cas, first + 2);
+  EXPECT_EQ(get({"n"})->cas, first + 2);
+  EXPECT_EQ(tree_.stats().total_items, 1u);  // not counted as a store
+  EXPECT_EQ(put({"n"}, "3"), first + 3);
+  EXPECT_EQ(tree_.stats().total_items, 2u);
+}
+
+TEST_F(TreeTest, UpdateReservesUnderTheBudgetOnlyWhenAsked) {
+  ManualClock clock;
+  Tree small(clock, TreeOptions{false, kDefaultMaxDepth, 4096, /*evict=*/false});
+  EXPECT_EQ(set_value(small, {"big"}, std::string(8192, 'x')).outcome,
+            UpdateOutcome::out_of_memory);
+  EXPECT_EQ(small.stats().nodes, 0u);
+  ASSERT_EQ(set_value(small, {"n"}, "1").outcome, UpdateOutcome::stored);
+}
 
 TEST_F(TreeTest, SetAndReadTopLevel) {
   const uint64_t cas = put({"a"}, "hello", 42);
@@ -149,118 +212,6 @@ TEST_F(TreeTest, SamePathNamesInDifferentBranchesAreDistinct) {
   EXPECT_FALSE(get({"x"}));
 }
 
-TEST_F(TreeTest, AddStoresOnlyWhenThereIsNoValue) {
-  EXPECT_EQ(store({"a"}, "1", StoreMode::add).status, Status::stored);
-  EXPECT_EQ(store({"a"}, "2", StoreMode::add).status, Status::not_stored);
-  EXPECT_EQ(data({"a"}), "1");
-  EXPECT_EQ(store({"p", "q", "r"}, "3", StoreMode::add).status, Status::stored);
-  EXPECT_EQ(data({"p", "q", "r"}), "3");
-  EXPECT_EQ(store({"p", "q", "r"}, "4", StoreMode::add).status, Status::not_stored);
-  EXPECT_EQ(data({"p", "q", "r"}), "3");
-}
-
-TEST_F(TreeTest, AddOnValuelessNodeWithChildrenSucceedsAndKeepsChildren) {
-  put({"ns", "a"}, "1");
-  put({"ns", "b"}, "2");
-  EXPECT_EQ(store({"ns"}, "top", StoreMode::add).status, Status::stored);
-  EXPECT_EQ(data({"ns"}), "top");
-  EXPECT_THAT(children({"ns"}), ::testing::Optional(ElementsAre("a", "b")));
-  EXPECT_EQ(data({"ns", "a"}), "1");
-  EXPECT_EQ(store({"ns"}, "again", StoreMode::add).status, Status::not_stored);
-}
-
-TEST_F(TreeTest, ReplaceNeedsAValue) {
-  EXPECT_EQ(store({"a"}, "1", StoreMode::replace).status, Status::not_stored);
-  EXPECT_FALSE(get({"a"}));
-  put({"a"}, "1");
-  EXPECT_EQ(store({"a"}, "2", StoreMode::replace).status, Status::stored);
-  EXPECT_EQ(data({"a"}), "2");
-}
-
-TEST_F(TreeTest, ReplaceAppendPrependOnValuelessNodeAreNotStored) {
-  put({"ns", "child"}, "c");
-  for (StoreMode mode : {StoreMode::replace, StoreMode::append, StoreMode::prepend}) {
-    EXPECT_EQ(store({"ns"}, "x", mode).status, Status::not_stored) << static_cast<int>(mode);
-  }
-  EXPECT_FALSE(get({"ns"}));
-  EXPECT_THAT(children({"ns"}), ::testing::Optional(ElementsAre("child")));
-}
-
-TEST_F(TreeTest, ModesThatNeedAValueCreateNoParents) {
-  for (StoreMode mode : {StoreMode::replace, StoreMode::append, StoreMode::prepend}) {
-    EXPECT_EQ(store({"a", "b", "c"}, "x", mode).status, Status::not_stored);
-  }
-  EXPECT_EQ(store({"a", "b", "c"}, "x", StoreMode::cas, 1).status, Status::not_found);
-  EXPECT_THAT(children({}), ::testing::Optional(IsEmpty()));
-  EXPECT_EQ(tree_.stats().nodes, 0u);
-}
-
-TEST_F(TreeTest, ReplaceBelowAnExistingParentLeavesParentAlone) {
-  put({"a", "b"}, "1");
-  EXPECT_EQ(store({"a", "c"}, "x", StoreMode::replace).status, Status::not_stored);
-  EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
-  EXPECT_EQ(tree_.stats().nodes, 2u);
-}
-
-TEST_F(TreeTest, AppendAndPrependKeepFlags) {
-  put({"a", "b"}, "mid", 7);
-  EXPECT_EQ(store({"a", "b"}, "<", StoreMode::prepend, 0, 99).status, Status::stored);
-  EXPECT_EQ(store({"a", "b"}, ">", StoreMode::append, 0, 99).status, Status::stored);
-  const auto got = get({"a", "b"});
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->data, "<mid>");
-  EXPECT_EQ(got->flags, 7u);
-}
-
-TEST_F(TreeTest, AppendOnMissingIsNotStored) {
-  EXPECT_EQ(store({"a"}, "x", StoreMode::append).status, Status::not_stored);
-  EXPECT_EQ(store({"a"}, "x", StoreMode::prepend).status, Status::not_stored);
-  EXPECT_FALSE(get({"a"}));
-  EXPECT_EQ(tree_.stats().nodes, 0u);
-}
-
-TEST_F(TreeTest, CasMatchMismatchMissingAndValueless) {
-  EXPECT_EQ(store({"a"}, "x", StoreMode::cas, 1).status, Status::not_found);
-  put({"ns", "leaf"}, "v");
-  EXPECT_EQ(store({"ns"}, "x", StoreMode::cas, 1).status, Status::not_found);  // valueless
-
-  const uint64_t cas = put({"ns", "leaf"}, "v1");
-  EXPECT_EQ(store({"ns", "leaf"}, "bad", StoreMode::cas, cas + 1000).status, Status::exists);
-  EXPECT_EQ(data({"ns", "leaf"}), "v1");
-
-  const StoreResult ok = store({"ns", "leaf"}, "v2", StoreMode::cas, cas);
-  EXPECT_EQ(ok.status, Status::stored);
-  EXPECT_GT(ok.cas, cas);
-  EXPECT_EQ(data({"ns", "leaf"}), "v2");
-  EXPECT_EQ(get({"ns", "leaf"})->cas, ok.cas);
-  // The old unique is spent.
-  EXPECT_EQ(store({"ns", "leaf"}, "v3", StoreMode::cas, cas).status, Status::exists);
-  EXPECT_EQ(data({"ns", "leaf"}), "v2");
-}
-
-TEST_F(TreeTest, CasUniquesIncreaseWithEveryChange) {
-  std::vector<uint64_t> seen;
-  seen.push_back(put({"a"}, "1"));
-  seen.push_back(put({"b", "c"}, "1"));
-  seen.push_back(store({"a"}, "2", StoreMode::append).cas);
-  seen.push_back(store({"a"}, "0", StoreMode::prepend).cas);
-  seen.push_back(store({"a"}, "5", StoreMode::replace).cas);
-  ASSERT_EQ(tree_.arith({"a"}, true, 1).status, Status::stored);
-  seen.push_back(get({"a"})->cas);
-  seen.push_back(store({"a"}, "9", StoreMode::cas, seen.back()).cas);
-  seen.push_back(store({"d"}, "1", StoreMode::add).cas);
-  for (std::size_t i = 1; i < seen.size(); ++i) {
-    EXPECT_GT(seen[i], seen[i - 1]) << "store #" << i;
-  }
-}
-
-TEST_F(TreeTest, FailedStoresDoNotChangeTheUnique) {
-  const uint64_t cas = put({"a"}, "1");
-  store({"a"}, "2", StoreMode::add);
-  store({"a"}, "2", StoreMode::cas, cas + 1);
-  EXPECT_EQ(get({"a"})->cas, cas);
-}
-
 TEST_F(TreeTest, SetKeepsChildren) {
   put({"a", "b"}, "child");
   put({"a"}, "parent");
@@ -273,21 +224,19 @@ TEST_F(TreeTest, SetKeepsChildren) {
 TEST_F(TreeTest, PathDeeperThanMaxDepthIsNotStored) {
   ManualClock clock;
   Tree shallow(clock, TreeOptions{.strict_parents = false, .max_depth = 3});
-  StoreArgs args;
-  args.data = "x";
-  EXPECT_EQ(shallow.store({"a", "b", "c"}, args).status, Status::stored);
-  EXPECT_EQ(shallow.store({"a", "b", "c", "d"}, args).status, Status::not_stored);
+  EXPECT_EQ(set_value(shallow, {"a", "b", "c"}, "x").outcome, UpdateOutcome::stored);
+  EXPECT_EQ(set_value(shallow, {"a", "b", "c", "d"}, "x").outcome, UpdateOutcome::bad_path);
   EXPECT_EQ(shallow.stats().nodes, 3u);
   EXPECT_EQ(shallow.stats().max_depth, 3u);
 }
 
 TEST_F(TreeTest, EmptyPathIsRefusedEverywhere) {
-  EXPECT_EQ(store({}, "x").status, Status::not_stored);
+  EXPECT_EQ(set_value(tree_, {}, "x").outcome, UpdateOutcome::bad_path);
+  EXPECT_EQ(rewrite_value(tree_, {}, "x").outcome, UpdateOutcome::bad_path);
   EXPECT_FALSE(get({}));
   EXPECT_EQ(tree_.remove({}), Status::not_found);
   EXPECT_EQ(tree_.remove_value({}), Status::not_found);
   EXPECT_EQ(tree_.touch({}, 0), Status::not_found);
-  EXPECT_EQ(tree_.arith({}, true, 1).status, Status::not_found);
   EXPECT_EQ(tree_.stats().nodes, 0u);
 }
 
@@ -307,25 +256,22 @@ TEST_F(TreeTest, ManyLevelsDeep) {
 
 // ---- strict parents ----------------------------------------------------------------------------
 
-TEST_F(StrictTreeTest, MissingParentIsNotStored) {
-  EXPECT_EQ(store({"a", "b"}, "x").status, Status::not_stored);
-  EXPECT_EQ(store({"a", "b"}, "x", StoreMode::add).status, Status::not_stored);
+TEST_F(StrictTreeTest, MissingParentIsNoParent) {
+  EXPECT_EQ(set_value(tree_, {"a", "b"}, "x").outcome, UpdateOutcome::no_parent);
   EXPECT_EQ(tree_.stats().nodes, 0u);
   EXPECT_THAT(children({}), ::testing::Optional(IsEmpty()));
 }
 
 TEST_F(StrictTreeTest, TopLevelAlwaysWorks) {
-  EXPECT_EQ(store({"a"}, "x").status, Status::stored);
-  EXPECT_EQ(store({"b"}, "y", StoreMode::add).status, Status::stored);
+  EXPECT_EQ(set_value(tree_, {"a"}, "x").outcome, UpdateOutcome::stored);
   EXPECT_EQ(data({"a"}), "x");
-  EXPECT_EQ(data({"b"}), "y");
 }
 
 TEST_F(StrictTreeTest, EachLevelMustExistFirst) {
   put({"a"}, "1");
-  EXPECT_EQ(store({"a", "b", "c"}, "x").status, Status::not_stored);
-  EXPECT_EQ(store({"a", "b"}, "2").status, Status::stored);
-  EXPECT_EQ(store({"a", "b", "c"}, "3").status, Status::stored);
+  EXPECT_EQ(set_value(tree_, {"a", "b", "c"}, "x").outcome, UpdateOutcome::no_parent);
+  EXPECT_EQ(set_value(tree_, {"a", "b"}, "2").outcome, UpdateOutcome::stored);
+  EXPECT_EQ(set_value(tree_, {"a", "b", "c"}, "3").outcome, UpdateOutcome::stored);
   EXPECT_EQ(data({"a", "b", "c"}), "3");
 }
 
@@ -334,12 +280,8 @@ TEST_F(StrictTreeTest, ValuelessParentCounts) {
   put({"a", "b"}, "2");
   ASSERT_EQ(tree_.remove_value({"a"}), Status::deleted);  // a stays, valueless, for its child
   ASSERT_FALSE(get({"a"}));
-  EXPECT_EQ(store({"a", "c"}, "3").status, Status::stored);
+  EXPECT_EQ(set_value(tree_, {"a", "c"}, "3").outcome, UpdateOutcome::stored);
   EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b", "c")));
-}
-
-TEST_F(StrictTreeTest, CasBelowMissingParentIsNotFound) {
-  EXPECT_EQ(store({"a", "b"}, "x", StoreMode::cas, 1).status, Status::not_found);
 }
 
 // ---- delete and pruning ------------------------------------------------------------------------
@@ -451,89 +393,6 @@ TEST_F(TreeTest, RemoveValueOfAValuelessNodeIsNotFoundAndChangesNothing) {
   EXPECT_EQ(tree_.stats().nodes, 2u);
 }
 
-// ---- incr / decr -------------------------------------------------------------------------------
-
-TEST_F(TreeTest, IncrAndDecr) {
-  put({"n"}, "10", 5);
-  ArithResult r = tree_.arith({"n"}, true, 5);
-  EXPECT_EQ(r.status, Status::stored);
-  EXPECT_EQ(r.value, 15u);
-  EXPECT_EQ(data({"n"}), "15");
-  r = tree_.arith({"n"}, false, 3);
-  EXPECT_EQ(r.status, Status::stored);
-  EXPECT_EQ(r.value, 12u);
-  EXPECT_EQ(data({"n"}), "12");
-  EXPECT_EQ(get({"n"})->flags, 5u);  // flags survive
-}
-
-TEST_F(TreeTest, IncrOnANestedPath) {
-  put({"stats", "hits"}, "0");
-  EXPECT_EQ(tree_.arith({"stats", "hits"}, true, 1).value, 1u);
-  EXPECT_EQ(tree_.arith({"stats", "hits"}, true, 1).value, 2u);
-  EXPECT_EQ(data({"stats", "hits"}), "2");
-}
-
-TEST_F(TreeTest, IncrGrowsTheValue) {
-  put({"n"}, "99");
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).value, 100u);
-  EXPECT_EQ(data({"n"}), "100");
-}
-
-TEST_F(TreeTest, IncrWrapsAt2To64) {
-  put({"n"}, "18446744073709551615");
-  ArithResult r = tree_.arith({"n"}, true, 1);
-  EXPECT_EQ(r.status, Status::stored);
-  EXPECT_EQ(r.value, 0u);
-  EXPECT_EQ(data({"n"}), "0" + std::string(19, ' '));
-  put({"m"}, "18446744073709551610");
-  EXPECT_EQ(tree_.arith({"m"}, true, 10).value, 4u);
-}
-
-TEST_F(TreeTest, DecrFloorsAtZero) {
-  put({"n"}, "5");
-  const ArithResult r = tree_.arith({"n"}, false, 10);
-  EXPECT_EQ(r.status, Status::stored);
-  EXPECT_EQ(r.value, 0u);
-  EXPECT_EQ(data({"n"}), "0");
-  EXPECT_EQ(tree_.arith({"n"}, false, 1).value, 0u);
-}
-
-TEST_F(TreeTest, ShorterResultIsPaddedWithSpaces) {
-  put({"n"}, "10");
-  EXPECT_EQ(tree_.arith({"n"}, false, 1).value, 9u);
-  EXPECT_EQ(data({"n"}), "9 ");
-  // The padded value still counts.
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).value, 10u);
-  EXPECT_EQ(data({"n"}), "10");
-  put({"m"}, "1000");
-  EXPECT_EQ(tree_.arith({"m"}, false, 999).value, 1u);
-  EXPECT_EQ(data({"m"}), "1   ");
-}
-
-TEST_F(TreeTest, LeadingSpacesAreAccepted) {
-  put({"n"}, "  7");
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).value, 8u);
-  EXPECT_EQ(data({"n"}), "8  ");
-}
-
-TEST_F(TreeTest, NonNumericValues) {
-  for (std::string_view text :
-       {"", "12a", "-1", "abc", "1.5", "18446744073709551616", "+-3", "0x10"}) {
-    put({"n"}, text);
-    EXPECT_EQ(tree_.arith({"n"}, true, 1).status, Status::non_numeric) << "'" << text << "'";
-    EXPECT_EQ(tree_.arith({"n"}, false, 1).status, Status::non_numeric) << "'" << text << "'";
-    EXPECT_EQ(data({"n"}), std::string(text));  // untouched
-  }
-}
-
-TEST_F(TreeTest, ArithOnMissingOrValuelessIsNotFound) {
-  EXPECT_EQ(tree_.arith({"n"}, true, 1).status, Status::not_found);
-  put({"ns", "c"}, "1");
-  EXPECT_EQ(tree_.arith({"ns"}, true, 1).status, Status::not_found);
-  EXPECT_EQ(tree_.arith({"ns", "d"}, false, 1).status, Status::not_found);
-  EXPECT_EQ(tree_.stats().nodes, 2u);  // nothing created
-}
-
 // ---- children and walks ------------------------------------------------------------------------
 
 TEST_F(TreeTest, ChildrenAreSortedBytewise) {
@@ -584,13 +443,13 @@ TEST_F(TreeTest, WalkOfASubtree) {
   put({"a", "b", "e"}, "abe");
   put({"a", "B"}, "aB");
   put({"other"}, "o");
-  EXPECT_THAT(walk({"a"}), ElementsAre(Visited{"a", "a"}, Visited{"a B", "aB"},
-                                       Visited{"a b", "ab"}, Visited{"a b e", "abe"},
-                                       Visited{"a b z", "abz"}, Visited{"a c d", "acd"}));
-  EXPECT_THAT(walk({"a", "b"}),
+  EXPECT_THAT(walk_values({"a"}), ElementsAre(Visited{"a", "a"}, Visited{"a B", "aB"},
+                                              Visited{"a b", "ab"}, Visited{"a b e", "abe"},
+                                              Visited{"a b z", "abz"}, Visited{"a c d", "acd"}));
+  EXPECT_THAT(walk_values({"a", "b"}),
               ElementsAre(Visited{"a b", "ab"}, Visited{"a b e", "abe"}, Visited{"a b z", "abz"}));
-  EXPECT_THAT(walk({"a", "c"}), ElementsAre(Visited{"a c d", "acd"}));
-  EXPECT_THAT(walk({"a", "b", "e"}), ElementsAre(Visited{"a b e", "abe"}));
+  EXPECT_THAT(walk_values({"a", "c"}), ElementsAre(Visited{"a c d", "acd"}));
+  EXPECT_THAT(walk_values({"a", "b", "e"}), ElementsAre(Visited{"a b e", "abe"}));
 }
 
 TEST_F(TreeTest, WalkOfTheRoot) {
@@ -599,8 +458,9 @@ TEST_F(TreeTest, WalkOfTheRoot) {
   put({"b", "a"}, "ba");
   put({"z", "y", "x"}, "zyx");
   put({"a"}, "a");
-  EXPECT_THAT(walk({}), ElementsAre(Visited{"a", "a"}, Visited{"b", "b"}, Visited{"b a", "ba"},
-                                    Visited{"m x", "mx"}, Visited{"z y x", "zyx"}));
+  EXPECT_THAT(walk_values({}),
+              ElementsAre(Visited{"a", "a"}, Visited{"b", "b"}, Visited{"b a", "ba"},
+                          Visited{"m x", "mx"}, Visited{"z y x", "zyx"}));
 }
 
 TEST_F(TreeTest, WalkReportsValuesAndMissingNodes) {
@@ -619,32 +479,6 @@ TEST_F(TreeTest, WalkReportsValuesAndMissingNodes) {
 }
 
 // ---- stats -------------------------------------------------------------------------------------
-
-// Figures a walk of the whole tree implies: every live node is a valued node or an ancestor of
-// one (a node with neither is pruned), so the nodes are the distinct prefixes of valued paths.
-struct WalkFigures {
-  uint64_t nodes = 0;
-  uint64_t items = 0;
-  uint64_t max_depth = 0;
-  uint64_t data_bytes = 0;
-};
-
-WalkFigures figures_of(Tree& tree) {
-  WalkFigures figures;
-  std::set<std::vector<std::string>> prefixes;
-  tree.walk({}, [&](const Path& full, const ValueView& value) {
-    ++figures.items;
-    figures.data_bytes += value.data.size();
-    figures.max_depth = std::max<uint64_t>(figures.max_depth, full.size());
-    std::vector<std::string> prefix;
-    for (std::string_view segment : full) {
-      prefix.emplace_back(segment);
-      prefixes.insert(prefix);
-    }
-  });
-  figures.nodes = prefixes.size();
-  return figures;
-}
 
 TEST_F(TreeTest, StatsMatchAWalk) {
   std::vector<std::string> names;
@@ -681,26 +515,14 @@ TEST_F(TreeTest, BytesFollowTheValueSize) {
   EXPECT_GT(base, 5u);
   put({"a", "b"}, std::string(105, 'x'));
   EXPECT_EQ(tree_.stats().bytes, base + 100);
-  store({"a", "b"}, "yyyyy", StoreMode::append);
+  ASSERT_EQ(rewrite_value(tree_, {"a", "b"}, std::string(110, 'y')).outcome, UpdateOutcome::stored);
   EXPECT_EQ(tree_.stats().bytes, base + 105);
   put({"a", "b"}, "1");
   EXPECT_EQ(tree_.stats().bytes, base - 4);
-  tree_.arith({"a", "b"}, true, 999);  // "1000"
+  ASSERT_EQ(rewrite_value(tree_, {"a", "b"}, "1000").outcome, UpdateOutcome::stored);
   EXPECT_EQ(tree_.stats().bytes, base - 1);
   ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
   EXPECT_EQ(tree_.stats().bytes, 0u);
-}
-
-TEST_F(TreeTest, TotalItemsCountsEveryStoredValue) {
-  put({"a"}, "1");
-  put({"a"}, "2");
-  store({"a"}, "3", StoreMode::add);      // refused
-  store({"b"}, "3", StoreMode::replace);  // refused
-  store({"a"}, "3", StoreMode::append);
-  EXPECT_EQ(tree_.stats().total_items, 3u);
-  ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
-  EXPECT_EQ(tree_.stats().total_items, 3u);  // a running total
-  EXPECT_EQ(tree_.stats().items, 0u);
 }
 
 TEST_F(TreeTest, MaxDepthFallsWhenTheDeepestNodeGoes) {
@@ -718,11 +540,7 @@ TEST_F(TreeTest, MaxDepthFallsWhenTheDeepestNodeGoes) {
 TreeStats stats_of(std::initializer_list<std::pair<Path, std::string_view>> paths) {
   ManualClock clock;
   Tree tree(clock);
-  for (const auto& [path, value] : paths) {
-    StoreArgs args;
-    args.data = value;
-    EXPECT_EQ(tree.store(path, args).status, Status::stored);
-  }
+  for (const auto& [path, value] : paths) put(tree, path, value);
   return tree.stats();
 }
 
@@ -805,8 +623,9 @@ TEST_F(TreeTest, AParentWithOneChildMovesAndKeepsIt) {
   EXPECT_THAT(children({"p", "c"}), ::testing::Optional(ElementsAre("g")));
   put({"p", "d"}, "second");  // a table now, built from the moved nodes
   EXPECT_THAT(children({"p"}), ::testing::Optional(ElementsAre("c", "d")));
-  EXPECT_THAT(walk({"p"}), ElementsAre(Visited{"p", "tiny"}, Visited{"p c", "small"},
-                                       Visited{"p c g", "grandchild"}, Visited{"p d", "second"}));
+  EXPECT_THAT(walk_values({"p"}),
+              ElementsAre(Visited{"p", "tiny"}, Visited{"p c", "small"},
+                          Visited{"p c g", "grandchild"}, Visited{"p d", "second"}));
   const TreeStats want = stats_of({{{"p"}, "tiny"},
                                    {{"p", "c"}, "small"},
                                    {{"p", "c", "g"}, "grandchild"},
@@ -875,8 +694,8 @@ TEST_F(TreeTest, AnInnerNodeGainsAndGivesBackItsValueSlot) {
   EXPECT_THAT(children({"a"}), ::testing::Optional(ElementsAre("b")));
   expect_same_figures(tree_.stats(), valueless, true);
 
-  EXPECT_EQ(store({"a"}, "x", StoreMode::add).status, Status::stored);  // a value again
-  EXPECT_GT(store({"a"}, "y", StoreMode::cas, get({"a"})->cas).cas, cas);
+  EXPECT_GT(put({"a"}, "x"), cas);  // a value again
+  ASSERT_EQ(rewrite_value(tree_, {"a"}, "y").outcome, UpdateOutcome::stored);
   EXPECT_EQ(data({"a"}), "y");
   ASSERT_EQ(tree_.remove({"a", "b"}), Status::deleted);
   EXPECT_EQ(data({"a"}), "y");

@@ -10,7 +10,8 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/tree/tree.h"
-#include "paths.h"
+#include "tree/walk_state.h"
+#include "tree_fixture.h"
 
 namespace nestcache {
 namespace {
@@ -30,14 +31,14 @@ struct Sink {
   }
 };
 
-class WalkStepTest : public ::testing::Test {
+class WalkStepTest : public TreeFixture {
  protected:
-  WalkStepTest() : tree_(clock_) {}
+  void put(const Path& path) { TreeFixture::put(path, "v"); }
 
-  void put(const Path& path) {
-    StoreArgs args;
-    args.data = "v";
-    ASSERT_EQ(tree_.store(path, args).status, Status::stored) << joined(path);
+  // The full path of the last node the walk looked at (where it resumes).
+  std::vector<std::string> position() const {
+    const WalkCursor::State* state = cursor_.state();
+    return state != nullptr ? state->last_node : std::vector<std::string>();
   }
 
   // One step; true when the walk is complete.
@@ -54,11 +55,7 @@ class WalkStepTest : public ::testing::Test {
     return steps;
   }
 
-  std::vector<std::string> walked(const Path& path) {
-    std::vector<std::string> all;
-    tree_.walk(path, [&](const Path& full, const ValueView&) { all.push_back(joined(full)); });
-    return all;
-  }
+  std::vector<std::string> walked(const Path& path) { return walk(path); }
 
   void fill() {
     for (const Path& path : std::vector<Path>{{"a"},
@@ -74,8 +71,6 @@ class WalkStepTest : public ::testing::Test {
     }
   }
 
-  ManualClock clock_;
-  Tree tree_;
   WalkCursor cursor_;
   Sink sink_;
 };
@@ -85,6 +80,25 @@ TEST_F(WalkStepTest, OneStepIsTheWholeWalk) {
   EXPECT_TRUE(step({"a"}, 1000));
   EXPECT_EQ(sink_.seen, walked({"a"}));
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
+}
+
+// A reply done in one step (the common gettree and getch of a small node) holds nothing: its
+// cursor's state is made only when a step stops or reads names ahead.
+TEST_F(WalkStepTest, AReplyDoneInOneStepHoldsNothing) {
+  fill();
+  EXPECT_TRUE(step({"a"}, 1000));
+  EXPECT_EQ(cursor_.state(), nullptr);
+  EXPECT_TRUE(cursor_.empty());
+  std::vector<std::string> names;
+  EXPECT_TRUE(tree_.children_step({"a"}, cursor_, 100,
+                                  [&](std::string_view name) { names.emplace_back(name); }));
+  EXPECT_THAT(names, ElementsAre("b", "c"));
+  EXPECT_EQ(cursor_.state(), nullptr);
+  EXPECT_FALSE(step({"a"}, 2));  // a step that stops holds where
+  EXPECT_FALSE(cursor_.empty());
+  cursor_.clear();
+  EXPECT_TRUE(cursor_.empty());
+  EXPECT_EQ(cursor_.state(), nullptr);
 }
 
 TEST_F(WalkStepTest, ResumedAfterEveryNodeGivesTheSameWalk) {
@@ -119,7 +133,7 @@ TEST_F(WalkStepTest, ResumesAfterANodeDeletedMeanwhile) {
   fill();
   sink_.stop_every = 2;
   ASSERT_FALSE(step({"a"}, 1000));
-  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(position(), ElementsAre("a", "b", "c"));
   ASSERT_EQ(tree_.remove({"a", "b", "c"}), Status::deleted);
   run({"a"}, 1000);
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "a b d", "a c", "a c x y"));
@@ -129,7 +143,7 @@ TEST_F(WalkStepTest, ResumesAfterTheCursorsWholeBranchWasDeleted) {
   fill();
   sink_.stop_every = 2;
   ASSERT_FALSE(step({}, 1000));
-  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(position(), ElementsAre("a", "b", "c"));
   ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
   run({}, 1000);
   EXPECT_THAT(sink_.seen, ElementsAre("a", "a b c", "b", "b a", "c q", "d"));
@@ -139,7 +153,7 @@ TEST_F(WalkStepTest, NodesAddedBeforeTheCursorAreNotSeenAndAfterItAre) {
   fill();
   sink_.stop_every = 3;
   ASSERT_FALSE(step({}, 1000));
-  EXPECT_THAT(cursor_.path, ElementsAre("a", "b", "d"));
+  EXPECT_THAT(position(), ElementsAre("a", "b", "d"));
   put({"a", "b", "b"});       // before the cursor, in the same node
   put({"0"});                 // before it, at the top level
   put({"a", "b", "d", "e"});  // below the cursor's node: after it in walk order
@@ -154,7 +168,7 @@ TEST_F(WalkStepTest, StopsAtValuelessNodesWhenTheBudgetRunsOut) {
   put({"a", "b", "c", "d"});
   ASSERT_FALSE(step({"a"}, 2));  // looks at a and a b, neither valued
   EXPECT_THAT(sink_.seen, IsEmpty());
-  EXPECT_THAT(cursor_.path, ElementsAre("a", "b"));
+  EXPECT_THAT(position(), ElementsAre("a", "b"));
   run({"a"}, 2);
   EXPECT_THAT(sink_.seen, ElementsAre("a b c d"));
 }
@@ -174,10 +188,7 @@ TEST_F(WalkStepTest, MissingOrVanishedNodeEndsTheWalk) {
 
 TEST_F(WalkStepTest, ExpiredNodesAreSkipped) {
   fill();
-  StoreArgs args;
-  args.data = "v";
-  args.exptime = clock_.now() + 10;
-  ASSERT_EQ(tree_.store({"a", "b", "e"}, args).status, Status::stored);
+  put_until({"a", "b", "e"}, "v", clock_.now() + 10);
   sink_.stop_every = 2;
   ASSERT_FALSE(step({"a"}, 1000));
   clock_.advance(20);

@@ -7,6 +7,9 @@
 // Lifetimes: a removed or expired subtree is detached in O(1) and handed to the shard's graveyard;
 // collect() frees it in bounded batches (the Reclaimer calls it from a background thread), so
 // deleting a namespace of millions of nodes never stalls other clients.
+//
+// Writes: update() is the one write primitive (memcached's store modes and incr/decr are rules
+// over it, in the engine). Every change of the tree passes one observer point (change.h).
 #pragma once
 
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,68 +27,77 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/common/path.h"
 #include "nestcache/common/status.h"
+#include "nestcache/tree/change.h"
+#include "nestcache/tree/value.h"
 
 namespace nestcache {
 
-// A live value as seen by a visitor; the views die when the visitor returns.
-struct ValueView {
-  std::string_view data;
+// A position in a reply made a part at a time (Tree::walk_step, Tree::children_step): where
+// the last step stopped and the child names read ahead in wide nodes, so that a reply resumed in
+// a node with a million children does not scan them again at every step. Opaque: only the tree
+// reads it. Starts empty; clear() makes it so again and gives back what it holds.
+class WalkCursor {
+ public:
+  WalkCursor();
+  ~WalkCursor();
+  WalkCursor(WalkCursor&& other) noexcept;
+  WalkCursor& operator=(WalkCursor&& other) noexcept;
+
+  // True until a step has stopped somewhere (and after clear()).
+  bool empty() const;
+  void clear();
+
+  struct State;  // src/tree/walk_state.h
+  // What the cursor holds (nullptr while nothing is), for the tree's own tests to look into.
+  const State* state() const { return state_.get(); }
+
+ private:
+  friend class Tree;
+  // The state, made on first use.
+  State& make_state();
+
+  // Made by the first step; nullptr while nothing is held.
+  std::unique_ptr<State> state_;
+};
+
+// The value Tree::update's function gives the node at its path.
+struct NewValue {
+  std::string_view data;  // must stay valid until update() returns and not view the old value
   uint32_t flags = 0;
-  int64_t exptime = 0;  // absolute Unix time, 0 = never
-  uint64_t cas = 0;
+  int64_t exptime = 0;        // absolute (see absolute_exptime), 0 = never
+  bool keep_exptime = false;  // the node keeps its deadline and `exptime` is ignored
 };
 
-// A position in walk order (see Tree::walk_step): the full path of the last node looked at,
-// owned, and the names read ahead in wide nodes, so that a walk resumed in a node with a million
-// children does not scan them again at every step.
-struct WalkCursor {
-  // The next child names of one wide node, in name order, from a scan of its children.
-  struct Ahead {
-    std::vector<std::string> owner;  // the node's full path
-    std::vector<std::string> names;
-    std::size_t next = 0;   // names[next...] are still to come
-    bool complete = false;  // the scan reached the last child: nothing comes after names
-    // A scan for the next names, made a slice of the node's hash table per step (each under
-    // the lock, which is let go of in between): how far it has got.
-    struct Scan {
-      const void* table = nullptr;  // the node's table; nullptr: no scan under way
-      std::string after;            // only names after this one (all when !has_after)
-      bool has_after = false;
-      std::size_t slot = 0;      // the next slot to look at
-      std::size_t capacity = 0;  // the table's slot count when the scan began
-      uint64_t moves = 0;        // the shard's slot moves then (walk.cc)
-      int restarts = 0;
-      std::vector<std::string> best;  // a max-heap of the smallest names seen so far
-    } scan;
-  };
-  std::vector<std::string> path;  // empty: the walk has not begun
-  std::vector<Ahead> ahead;       // by depth of the wide node (0 = the top level)
-
-  bool empty() const { return path.empty(); }
-  void clear() {
-    path.clear();
-    ahead.clear();
-  }
+// How Tree::update treats a missing node and the memory budget.
+struct UpdatePolicy {
+  // A missing node may be created for the value: missing parents are created as valueless
+  // nodes, or under TreeOptions::strict_parents a missing parent ends the update (no_parent)
+  // before the function runs. Without it, the function sees a missing node (or parent) as no
+  // value, and a value it gives then is not written.
+  bool create = false;
+  // Value bytes to make room for under the budget before the lock is taken, with a new node per
+  // segment (what a store of them can take at most); after the update, what a table that grew
+  // took beyond that is evicted. nullopt: nothing is reserved.
+  std::optional<std::size_t> reserve;
+  // The value written counts in TreeStats::total_items (memcached's total_items counts stores,
+  // not incr/decr).
+  bool counts_as_item = true;
+  // A unique is taken from the counter as soon as a value is found, before the function runs,
+  // and is the written value's (incr/decr: a non-numeric value still uses up a unique).
+  bool unique_on_hit = false;
 };
 
-enum class StoreMode : uint8_t { set, add, replace, append, prepend, cas };
-
-struct StoreArgs {
-  StoreMode mode = StoreMode::set;
-  uint32_t flags = 0;
-  int64_t exptime = 0;  // absolute (see absolute_exptime); ignored by append/prepend
-  uint64_t cas = 0;     // expected unique, for StoreMode::cas
-  std::string_view data;
+enum class UpdateOutcome : uint8_t {
+  stored,         // the function gave a value, now at the path
+  unchanged,      // the function gave none: nothing changed
+  no_parent,      // create under strict_parents, and a parent is missing: nothing changed
+  bad_path,       // empty, or deeper than TreeOptions::max_depth
+  out_of_memory,  // the budget could not take the reservation
 };
 
-struct StoreResult {
-  Status status = Status::not_stored;
-  uint64_t cas = 0;  // the new unique when stored
-};
-
-struct ArithResult {
-  Status status = Status::not_found;  // stored (success), not_found or non_numeric
-  uint64_t value = 0;
+struct UpdateResult {
+  UpdateOutcome outcome = UpdateOutcome::unchanged;
+  uint64_t cas = 0;  // stored: the value's new unique
 };
 
 struct TreeOptions {
@@ -123,9 +136,14 @@ class Tree {
   Tree(const Tree&) = delete;
   Tree& operator=(const Tree&) = delete;
 
-  // Stores at `path` following args.mode. Missing parents are created as valueless nodes
-  // (NOT_STORED instead under strict_parents). cas on a missing value is not_found.
-  StoreResult store(const Path& path, const StoreArgs& args);
+  // Runs `decide` under the lock with the live value at `path` (nullptr when there is none,
+  // the node missing or valueless) and writes the value it returns (a NewValue of the caller's,
+  // alive until update returns; nullptr leaves the node as it is) with a new unique;
+  // see UpdatePolicy for missing nodes and the budget. When nothing is written and there is no
+  // value at `path`, a parent left empty (by an expired node met on the way) is pruned.
+  // `decide` must be quick and must not call the tree.
+  UpdateResult update(const Path& path, const UpdatePolicy& policy,
+                      absl::FunctionRef<const NewValue*(const ValueView* current)> decide);
 
   // Calls `visit` with the live value at `path`, under the lock; false on a miss. When
   // `new_exptime` is given (gat), the value's deadline is replaced first.
@@ -140,9 +158,6 @@ class Tree {
   Status remove(const Path& path);
   // Drops only the value at `path`; the node stays while it has children (not_found if no value).
   Status remove_value(const Path& path);
-
-  // incr (or decr when !increment) of a decimal value, with memcached's wrap, floor and padding.
-  ArithResult arith(const Path& path, bool increment, uint64_t delta);
 
   // Appends the names of the children of the node at `path` (the top level for an empty path),
   // sorted; false if there is no live node at a non-empty path.
@@ -197,6 +212,10 @@ class Tree {
   bool set_memory_limit(uint64_t limit);
   const TreeOptions& options() const { return options_; }
 
+  // Reports every change from now on to `observer` (nullptr: to nobody); see change.h. Set it
+  // before the tree serves: it is not synchronized with changes under way.
+  void set_observer(ChangeObserver* observer);
+
   class Shard;
   static constexpr std::size_t kShardBits = 6;
   static constexpr std::size_t kShardCount = std::size_t{1} << kShardBits;
@@ -219,20 +238,35 @@ class Tree {
   auto with_node(const Path& path, Fn&& fn);
   // Makes room for `need` more bytes under the budget: frees detached nodes, then (unless -M)
   // evicts values in LRU order, from the shard of `top` first and then the others, one lock at
-  // a time. False when the budget cannot take them (-M, or nodes alone fill it).
-  bool reserve(std::string_view top, uint64_t need);
+  // a time. False when the budget cannot take them (-M, or nodes alone fill it). Every store
+  // asks twice: the common case (room enough, or no limit) is answered here, inline.
+  bool reserve(std::string_view top, uint64_t need) {
+    const uint64_t limit = memory_limit_.load(std::memory_order_relaxed);
+    if (limit == 0 || used_bytes_.load(std::memory_order_relaxed) + need <= limit) return true;
+    return make_room(top, need, limit);
+  }
+  // reserve() when the budget is short of `need` under `limit`.
+  bool make_room(std::string_view top, uint64_t need, uint64_t limit);
   // The names of the first `limit` live top-level nodes, in order, from `from` on (after it
   // unless `inclusive`; from the first when null). Costs a scan of every top-level name.
   std::vector<std::string> top_names_from(const std::string* from, bool inclusive,
                                           std::size_t limit);
-  // The top-level names read ahead into `cursor` (WalkCursor::ahead[0]), from `from` on (the
-  // top-level node a walk resumes in); scans the top level again when they have run out.
-  WalkCursor::Ahead& top_names_ahead(WalkCursor& cursor, const std::string* from);
+  // What a visit of a top-level name did (for_each_top_name).
+  enum class NameTurn : uint8_t {
+    taken,       // done with it: go on to the next name
+    taken_last,  // done with it, and the step ends
+    left,        // the step ends before it is done: the next step starts with it again
+  };
+  // Calls fn(name) with the live top-level names after `after` (from it when `inclusive`; from
+  // the first when null), in order, read ahead into `cursor` a batch at a time, until fn ends the
+  // step; true when the names ran out. Each name is fn's to look up under its shard's lock.
+  bool for_each_top_name(WalkCursor::State& cursor, const std::string* after, bool inclusive,
+                         absl::FunctionRef<NameTurn(const std::string& name)> fn);
 
   const Clock& clock_;
   TreeOptions options_;
   std::unique_ptr<Shard[]> shards_;
-  std::atomic<uint64_t> next_cas_{0};
+  std::atomic<uint64_t> next_cas_{0};    // the last unique taken
   std::atomic<uint64_t> used_bytes_{0};  // every shard's accounted bytes, summed
   std::atomic<uint64_t> memory_limit_;
 };

@@ -1,0 +1,54 @@
+// The one point every change of the tree passes: a store (any mode, incr and decr included), a
+// touch, a delete of a subtree or of a value, an expiry, an eviction, a flush. What a journal or
+// a watch needs plugs in here (Tree::set_observer) without touching any command.
+#pragma once
+
+#include <cstdint>
+
+#include "nestcache/common/path.h"
+#include "nestcache/tree/value.h"
+
+namespace nestcache {
+
+enum class ChangeKind : uint8_t {
+  store,         // a value written at `path` (set add replace append prepend cas incr decr)
+  touch,         // `path`'s deadline is now `exptime` (touch, gat, gats)
+  remove,        // the node at `path` went with its whole subtree (delete)
+  remove_value,  // only the value at `path` went; the node stays while it has children
+  expire,        // the node at `path` went with its whole subtree: its deadline passed
+  evict,         // the value at `path` went to make room under the memory budget
+  flush,         // one shard emptied by flush_all (one event per shard; `time` is the flush's)
+};
+
+// What changed. Ancestors a change leaves empty are pruned with it and not reported apart.
+struct Change {
+  ChangeKind kind = ChangeKind::store;
+  // The node's full path (empty for a flush). The views die when on_change returns.
+  const Path* path = nullptr;
+  // store: the value as it is now; its cas is the unique the store took.
+  ValueView value;
+  // touch: the node's new absolute deadline (0 = never).
+  int64_t exptime = 0;
+  // flush: when the flush was due (absolute Unix time).
+  int64_t time = 0;
+  // store: the new unique (== value.cas). Every other kind: the latest unique taken from the
+  // tree's counter when it happened (only values take uniques, so the numbering of cas values
+  // is memcached's; a journal orders non-store events after that store).
+  uint64_t cas = 0;
+};
+
+// Sees every change of a tree. on_change runs under the lock of the shard where the change
+// happens, so the changes of one namespace (a top-level node and its subtree) arrive in the
+// order they happened; those of different namespaces may arrive from several threads at once.
+// It must be quick, must not call the tree, and must copy what it keeps.
+//
+// Lifetime: attached with Tree::set_observer before the tree serves, and must outlive the tree
+// (or be detached first, while nothing else uses the tree).
+class ChangeObserver {
+ public:
+  virtual ~ChangeObserver() = default;
+  // Called once per change, under the shard's lock.
+  virtual void on_change(const Change& change) = 0;
+};
+
+}  // namespace nestcache

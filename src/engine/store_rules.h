@@ -1,0 +1,44 @@
+// memcached's storage commands as rules over the tree's one write primitive (Tree::update):
+// set add replace append prepend cas, and incr/decr. The tree knows nothing of these modes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "nestcache/common/path.h"
+#include "nestcache/common/status.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+
+enum class StoreMode : uint8_t { set, add, replace, append, prepend, cas };
+
+struct StoreArgs {
+  StoreMode mode = StoreMode::set;
+  uint32_t flags = 0;
+  int64_t exptime = 0;  // absolute (see absolute_exptime); ignored by append/prepend
+  uint64_t cas = 0;     // expected unique, for StoreMode::cas
+  std::string_view data;
+};
+
+struct StoreResult {
+  Status status = Status::not_stored;
+  uint64_t cas = 0;  // the new unique when stored
+};
+
+struct ArithResult {
+  Status status = Status::not_found;  // stored (success), not_found or non_numeric
+  uint64_t value = 0;
+};
+
+// Stores at `path` following args.mode. set and add create missing parents as valueless nodes
+// (not_stored instead under strict_parents); the other modes need a value there (not_stored,
+// or not_found for cas); cas on a different unique is exists. append and prepend keep the
+// value's flags and deadline. An empty or too deep path is not_stored.
+StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args);
+
+// incr (or decr when !increment) of the decimal value at `path`, with memcached's wrap at 2^64,
+// floor at 0 and space padding of a result shorter than the old value; flags and deadline stay.
+ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t delta);
+
+}  // namespace nestcache
