@@ -1,6 +1,5 @@
-// Embedding nestcache's core library. A Tree used straight from C++: it caches tenant -> user ->
-// field, reads a value, lists children, walks a subtree, and drops a tenant with one remove().
-// Then the same tree behind an Engine and a Session: protocol bytes in, replies out, no socket.
+// Embedding nestcache's core library: a Tree straight from C++ (tenant -> user -> field: store,
+// read, children, walk, drop a tenant), then behind an Engine and a Session (protocol in process).
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -26,16 +25,15 @@ std::string join(const Path& path) {
   return text;
 }
 
-// A plain set through the tree's one write primitive: missing parents are created, and the
-// function (run under the namespace's lock) gives the new value whatever was there before.
+// A plain set through the tree's one write primitive (missing parents are created).
 void store(Tree& tree, const Path& path, std::string_view value) {
   nestcache::UpdatePolicy policy;
   policy.create = true;
   policy.reserve = value.size();          // room under the memory budget, made before the lock
   const nestcache::NewValue next{value};  // flags 0, no deadline
   const auto result = tree.update(path, policy, [&](const nestcache::ValueView*) { return &next; });
-  const bool stored = result.outcome == nestcache::UpdateOutcome::stored;
-  std::cout << "store " << join(path) << " = " << value << (stored ? "" : " FAILED") << "\n";
+  std::cout << "store " << join(path) << " = " << value
+            << (result.outcome == nestcache::UpdateOutcome::stored ? "" : " FAILED") << "\n";
 }
 
 void print_children(Tree& tree, const Path& path) {
@@ -74,7 +72,6 @@ int main() {
   store(tree, {"acme", "user", "2", "name"}, "Grace");
   store(tree, {"globex", "user", "7", "name"}, "Hank");
   store(tree, {"globex", "plan"}, "gold");
-
   // A read hands the value to a callback while the namespace's lock is held: copy what you need.
   std::string name;
   const bool hit = tree.read({"acme", "user", "2", "name"},
@@ -87,7 +84,6 @@ int main() {
   print_children(tree, {});  // an empty path is the top level
   print_children(tree, {"acme", "user"});
   print_walk(tree, {"acme"});
-
   // One remove drops the tenant and everything below it.
   const bool removed = tree.remove({"acme"}) == nestcache::Status::deleted;
   std::cout << "remove acme -> " << (removed ? "deleted" : "not found") << "\n";
@@ -100,5 +96,4 @@ int main() {
   const nestcache::TreeStats stats = tree.stats();
   std::cout << "live nodes " << stats.nodes << ", values " << stats.items << "\n";
   speak_protocol(tree, clock);
-  return 0;
 }
