@@ -42,6 +42,7 @@ void stats(Call& call) {
     reply.stat("uptime", static_cast<uint64_t>(now - engine.started()));
     reply.stat("time", static_cast<uint64_t>(now));
     reply.stat("version", kVersionReply);
+    reply.stat("nestcache_version", kVersion);
     reply.stat("pointer_size", sizeof(void*) * 8);
     reply.stat("rusage_user", seconds_text(usage.ru_utime));
     reply.stat("rusage_system", seconds_text(usage.ru_stime));

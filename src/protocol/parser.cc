@@ -9,6 +9,7 @@
 
 #include "command_table.h"
 #include "nestcache/common/numbers.h"
+#include "nestcache/protocol/item_size.h"
 #include "nestcache/protocol/path_args.h"
 
 namespace nestcache {
@@ -355,7 +356,10 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
   ParseResult result = parse_storage_line(line, info->shape == Shape::cas_storage, command, bytes);
   if (result.status != ParseStatus::complete) return result;
   const std::size_t block = static_cast<std::size_t>(bytes) + 2;
-  if (static_cast<std::size_t>(bytes) > options_.max_item_size) {
+  // -I limits the whole item as memcached counts it, key included: the key as sent (in nested
+  // mode a path of several tokens counts from its first byte to its last, spaces included).
+  if (memcached_item_size(command.key.size(), command.flags, static_cast<std::size_t>(bytes)) >
+      options_.max_item_size) {
     // Refuse before a byte of it is buffered: the block is discarded as it arrives.
     swallow_ = block;
     return failure(ParseError::too_large, line_size);

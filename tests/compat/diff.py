@@ -39,7 +39,7 @@ is closed, is.
 `VALUE KEY ...` line that server sent in this session (its own number: cas uniques differ).
 
 Normalisation, applied to reply lines only (never inside a data block, which VALUE framing skips):
-`VERSION <anything>` -> `VERSION <version>`; `STAT <name> <value>` -> `STAT <name> <value>` with
+`STAT <name> <value>` -> `STAT <name> <value>` with
 the value replaced (names must match); every cas unique in a VALUE line -> `cas#N`, numbered per
 server in order of first appearance (so "the same item's cas" and "a new cas" still compare).
 """
@@ -289,7 +289,7 @@ class Normaliser:
         self.cas = {}
 
     def __call__(self, stream):
-        """The stream with VERSION and STAT values and cas uniques replaced."""
+        """The stream with STAT values and cas uniques replaced."""
         out = bytearray()
         i = 0
         n = len(stream)
@@ -309,9 +309,7 @@ class Normaliser:
                 out += stream[i:i + size]
                 i += size
                 continue
-            if line.startswith(b"VERSION "):
-                line = b"VERSION <version>"
-            elif tokens[0] == b"STAT" and len(tokens) >= 3:
+            if tokens[0] == b"STAT" and len(tokens) >= 3:
                 line = b"STAT " + tokens[1] + b" <value>"
             out += line + b"\r\n"
         return bytes(out)

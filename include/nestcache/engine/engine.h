@@ -17,11 +17,12 @@
 
 namespace nestcache {
 
+// nestcache's own version: `nestcached --version` and the `nestcache_version` stat.
 inline constexpr const char* kVersion = "0.1.0";
-// What `version` and `stats` report: the memcached protocol level we serve, then our own
-// version. Clients gate behaviour on the leading x.y.z (libmemcached's memccapable expects 1.6
-// behaviour only from a server that says 1.6).
-inline constexpr const char* kVersionReply = "1.6.18-nestcache-0.1.0";
+// What `version` and the `version` stat report: exactly the memcached level we serve. Clients
+// parse it as a version number (Perl's Cache::Memcached::Fast refuses anything else) and gate
+// behaviour on it (libmemcached's memccapable expects 1.6 behaviour only from a 1.6).
+inline constexpr const char* kVersionReply = "1.6.18";
 
 enum class Outcome : uint8_t { keep_open, close };
 
