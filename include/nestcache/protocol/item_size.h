@@ -20,8 +20,8 @@ inline constexpr std::size_t kMemcachedCasBytes = 8;
 // 0 the largest value for a 7-byte key is therefore 1048576 - 66 = 1048510 bytes.
 constexpr std::size_t memcached_item_size(std::size_t key_length, uint32_t flags,
                                           std::size_t data_length) {
-  return kMemcachedItemHeader + key_length + 1 + (flags != 0 ? sizeof(uint32_t) : 0) +
-         data_length + 2 + kMemcachedCasBytes;
+  return kMemcachedItemHeader + key_length + 1 + (flags != 0 ? sizeof(uint32_t) : 0) + data_length +
+         2 + kMemcachedCasBytes;
 }
 
 static_assert(memcached_item_size(7, 0, 1048510) == 1024 * 1024);
