@@ -108,6 +108,7 @@ void stats(Call& call) {
     reply.stat("evictions", tree.evict ? "on" : "off");
     reply.stat("cas_enabled", "yes");
     reply.stat("item_size_max", protocol.max_item_size);
+    reply.stat("lru_crawler", engine.lru_crawler() ? "yes" : "no");
     reply.stat("idle_time", options.server.idle_timeout);
     reply.stat("compat", protocol.compat ? "yes" : "no");
     reply.stat("key_separator", separator);

@@ -227,7 +227,10 @@ TEST(EngineStatsTest, Settings) {
   EXPECT_EQ(settings["key_separator"], "none");
   EXPECT_EQ(settings["max_depth"], "32");
   EXPECT_EQ(settings["item_size_max"], "1048576");
+  EXPECT_EQ(settings["lru_crawler"], "yes");
   EXPECT_THAT(nested.run("stats settings\r\n"), EndsWith("\r\nEND\r\n"));
+  nested.run("lru_crawler disable\r\n");
+  EXPECT_EQ(nested.stats("settings")["lru_crawler"], "no");
 
   Harness compat(separator_options(true));
   settings = compat.stats("settings");

@@ -456,6 +456,25 @@ TEST_P(ParserSweep, StatsKeepsTheRestOfItsLine) {
                           complete(two, Verb::stats).with_stats_args(" detail dump")));
 }
 
+// memcached's tuning commands hand their tokens to the engine; a last noreply is the option on
+// every lru line and on slabs automove lines only (tests/compat/sessions/admin-*.txt).
+TEST_P(ParserSweep, SubcommandsKeepTheirTokensAndMemcachedsNoreply) {
+  const std::string tune = "lru tune 10 10 1 noreply\r\n",
+                    automove = "slabs automove x noreply\r\n",
+                    reassign = "slabs reassign 1 noreply\r\n",
+                    crawl = "lru_crawler crawl noreply\r\n", bare = "lru\r\n",
+                    lone = "slabs noreply\r\n";
+  EXPECT_THAT(
+      run(tune + automove + reassign + crawl + bare + lone),
+      ElementsAre(
+          complete(tune, Verb::lru).with_args({"tune", "10", "10", "1", "noreply"}).with_noreply(),
+          complete(automove, Verb::slabs).with_args({"automove", "x", "noreply"}).with_noreply(),
+          complete(reassign, Verb::slabs).with_args({"reassign", "1", "noreply"}),
+          complete(crawl, Verb::lru_crawler).with_args({"crawl", "noreply"}),
+          rejected(bare, ParseError::unknown_command, Verb::lru),
+          complete(lone, Verb::slabs).with_args({"noreply"})));
+}
+
 // ---- framing and tokens ----
 
 TEST_P(ParserSweep, UnknownCommandIsError) {

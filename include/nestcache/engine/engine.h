@@ -53,6 +53,11 @@ class Engine {
   // Current verbosity (-v, changed at run time by `verbosity`); any thread.
   int verbosity() const { return verbosity_.load(std::memory_order_relaxed); }
   void set_verbosity(int level) { verbosity_.store(level, std::memory_order_relaxed); }
+  // memcached's LRU crawler switch (`lru_crawler enable|disable`; on at start): while off,
+  // `lru_crawler crawl` and `metadump` are refused as memcached refuses them. Any thread.
+  bool lru_crawler() const { return lru_crawler_.load(std::memory_order_relaxed); }
+  // Sets the switch; returns what it was.
+  bool set_lru_crawler(bool on) { return lru_crawler_.exchange(on, std::memory_order_relaxed); }
 
  private:
   Tree& tree_;
@@ -61,6 +66,7 @@ class Engine {
   const EngineOptions options_;
   const int64_t started_;
   std::atomic<int> verbosity_;
+  std::atomic<bool> lru_crawler_{true};
 };
 
 }  // namespace nestcache
