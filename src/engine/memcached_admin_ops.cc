@@ -149,7 +149,9 @@ void slabs(Call& call) {
 void lru(Call& call) {
   const KeyTokens& args = call.command.args;
   Composer reply(call.out);
-  if (args[0] == "tune" && args.size() >= 5) {
+  if (args.empty()) {  // the parser answers a bare `lru` itself
+    reply.reply(Reply::error);
+  } else if (args[0] == "tune" && args.size() >= 5) {
     reply.reply(lru_tune(args));
   } else if (args[0] == "mode" && args.size() >= 2) {
     reply.reply(args[1] == "flat" || args[1] == "segmented" ? Reply::ok : Reply::error);
