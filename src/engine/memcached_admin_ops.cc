@@ -4,6 +4,7 @@
 // switch, and answers memcached 1.6.18's exact reply for every argument shape, errors included
 // (tests/compat/sessions/admin-slabs.txt, admin-lru.txt, admin-lru-crawler.txt; protocol.md
 // 5.13). `lru_crawler metadump` lists the keys (dump_ops.cc).
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
