@@ -25,6 +25,9 @@ TOOL = "/usr/share/memcached/scripts/memcached-tool"
 # Keys with bytes memcached URI-encodes, a value with CRLF, flags, an absolute deadline (2033).
 ITEMS = [(b"plain", 0, 0, b"x"), (b"pct%25", 3, 0, b"two\r\nlines"),
          (b"colon:slash/", 0, 2000000000, b"later"), (b"n", 7, 0, b"")]
+# memcached as it starts by default: metadump needs its LRU crawler, which the reference server
+# (tests/support/memcached_ref.py) may run without unless asked.
+MEMCACHED_ARGS = ["-o", "lru_crawler,lru_maintainer"]
 NESTED_ITEMS = [(b"tenant:user:1", 0, 0, b"alice"), (b"tenant:user:2", 1, 0, b"bob")]
 
 
@@ -58,7 +61,7 @@ def key_fields(output):
 
 class MemcachedToolTest(unittest.TestCase):
     def compare(self, nestcached_args, items):
-        with Memcached() as reference, Daemon(nestcached_args) as ours:
+        with Memcached(MEMCACHED_ARGS) as reference, Daemon(nestcached_args) as ours:
             fill(reference, items)
             fill(ours, items)
             for mode in ("dump", "keys"):
