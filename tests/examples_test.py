@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(TESTS, "spec"))
 from nestcached import Daemon, binary, free_port, request  # noqa: E402
 
 # The `version` reply (protocol-decisions.md).
-VERSION = "1.6.18-nestcache-0.1.0"
+VERSION = "1.6.18"
 
 EMBED_OUTPUT = """\
 store acme user 1 name = Ada

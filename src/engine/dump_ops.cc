@@ -1,5 +1,6 @@
-// stats items, stats cachedump: memcached's per-slab-class views, which key-listing tools read
-// (libmemcached's memcdump asks `stats cachedump <id> 0` for every class id below 64).
+// stats items, stats cachedump, lru_crawler metadump: memcached's per-slab-class views, which
+// key-listing tools read (libmemcached's memcdump asks `stats cachedump <id> 0` for every class
+// id below 64; memcached-tool's dump and keys modes send `lru_crawler metadump all`).
 //
 // A tree has no slab classes; everything is one pseudo class, id 1 (protocol.md 8.1). Its keys
 // are the ones a plain client can name in one token: with --key-separator every valued node, its
@@ -7,6 +8,8 @@
 #include "dump_ops.h"
 #include "nestcache/common/numbers.h"
 #include "nestcache/protocol/composer.h"
+#include "nestcache/protocol/item_size.h"
+#include "reply_steps.h"
 #include "stats_args.h"
 
 namespace nestcache {
@@ -20,6 +23,18 @@ constexpr uint32_t kSlabClassIds = 64;
 constexpr std::size_t kDumpRoom = 2 * 1024 * 1024 - 6;
 constexpr std::size_t kDumpStepNodes = 1024;
 
+// Whether the pseudo class lists the node at `path` (see the top of this file).
+bool in_tree_class(const Path& path, char separator) {
+  return separator != '\0' || path.size() == 1;
+}
+
+// The key's length as a client names it: its segments and the separators between them.
+std::size_t key_length(const Path& path) {
+  std::size_t length = path.size() - 1;
+  for (std::string_view segment : path) length += segment.size();
+  return length;
+}
+
 // ITEM lines for the keys of the pseudo class, at most `limit` (0 = all) and 2 MiB.
 void dump_keys(Engine& engine, uint32_t limit, std::string& out) {
   const std::size_t mark = out.size();
@@ -31,7 +46,7 @@ void dump_keys(Engine& engine, uint32_t limit, std::string& out) {
   // In bounded steps, each under one shard lock, like any long walk.
   while (!full && !engine.tree().walk_step(
                       {}, cursor, kDumpStepNodes, [&](const Path& path, const ValueView& value) {
-                        if (separator == '\0' && path.size() > 1) return true;
+                        if (!in_tree_class(path, separator)) return true;
                         const std::size_t before = out.size();
                         reply.item(path, separator, value.data.size(), value.exptime);
                         if (out.size() - mark > kDumpRoom) {
@@ -84,6 +99,69 @@ void cachedump(Engine& engine, std::string_view args, std::string& out) {
   }
   if (*id == kTreeClass) dump_keys(engine, *limit, out);
   reply.reply(Reply::end);
+}
+
+CrawlClasses read_crawl_classes(std::string_view text) {
+  CrawlClasses classes;
+  if (text == "all") {
+    classes.kind = CrawlClasses::all;
+    return classes;
+  }
+  if (text == "hash") {
+    classes.kind = CrawlClasses::hash;
+    return classes;
+  }
+  while (!text.empty()) {
+    const std::size_t comma = std::min(text.find(','), text.size());
+    const std::string_view piece = text.substr(0, comma);
+    text.remove_prefix(std::min(comma + 1, text.size()));
+    if (piece.empty()) continue;
+    const auto id = parse_u32_truncating(piece);
+    if (!id || *id < kTreeClass || *id >= kSlabClassIds) {
+      classes.kind = CrawlClasses::bad;
+      return classes;
+    }
+    classes.kind = CrawlClasses::some;
+    classes.tree_class = classes.tree_class || *id == kTreeClass;
+  }
+  return classes;
+}
+
+void metadump(Call& call, std::string_view text) {
+  Composer reply(call.out);
+  const CrawlClasses classes = read_crawl_classes(text);
+  if (classes.kind == CrawlClasses::bad) {
+    reply.reply(Reply::crawler_bad_class);
+  } else if (classes.kind == CrawlClasses::none) {
+    reply.reply(Reply::crawler_not_started);
+  } else if (classes.kind == CrawlClasses::some && !classes.tree_class) {
+    reply.reply(Reply::end);  // only empty classes
+  } else {
+    MetadumpReply dump;
+    if (!dump.step(call.engine, call.counters, call.out)) call.more = std::move(dump);
+  }
+}
+
+// Steps of at most kStepNodes nodes looked at and about kStepOutput bytes. The tree keeps no
+// access time per value: la is the time of the dump, and fetch is yes, the dump being a read
+// (as it is for cachedump and gettree). cls is the pseudo class; size is memcached's item size.
+bool MetadumpReply::step(Engine& engine, Counters&, std::string& out) {
+  const char separator = engine.options().protocol.separator;
+  const int64_t now = engine.clock().now();
+  Composer reply(out);
+  const std::size_t mark = out.size();
+  const bool done = engine.tree().walk_step(
+      {}, cursor_, kStepNodes, [&](const Path& path, const ValueView& value) {
+        if (!in_tree_class(path, separator)) return true;
+        const MetadumpItem item{
+            value.exptime, now,
+            value.cas,     true,
+            kTreeClass,    memcached_item_size(key_length(path), value.flags, value.data.size())};
+        reply.metadump_item(path, separator, item);
+        return out.size() - mark < kStepOutput;
+      });
+  if (done) reply.reply(Reply::end);
+  return done;
 }
 
 }  // namespace nestcache

@@ -42,6 +42,7 @@ void stats(Call& call) {
     reply.stat("uptime", static_cast<uint64_t>(now - engine.started()));
     reply.stat("time", static_cast<uint64_t>(now));
     reply.stat("version", kVersionReply);
+    reply.stat("nestcache_version", kVersion);
     reply.stat("pointer_size", sizeof(void*) * 8);
     reply.stat("rusage_user", seconds_text(usage.ru_utime));
     reply.stat("rusage_system", seconds_text(usage.ru_stime));
@@ -107,6 +108,7 @@ void stats(Call& call) {
     reply.stat("evictions", tree.evict ? "on" : "off");
     reply.stat("cas_enabled", "yes");
     reply.stat("item_size_max", protocol.max_item_size);
+    reply.stat("lru_crawler", engine.lru_crawler() ? "yes" : "no");
     reply.stat("idle_time", options.server.idle_timeout);
     reply.stat("compat", protocol.compat ? "yes" : "no");
     reply.stat("key_separator", separator);

@@ -10,6 +10,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
   switch (name.size()) {
     case 3:
       if (name == "get") return Verb::get;
+      if (name == "lru") return Verb::lru;
       if (name == "set") return Verb::set;
       if (name == "gat") return Verb::gat;
       if (name == "add") return Verb::add;
@@ -29,6 +30,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
       if (name == "getch") return Verb::getch;
       if (name == "touch") return Verb::touch;
       if (name == "stats") return Verb::stats;
+      if (name == "slabs") return Verb::slabs;
       break;
     case 6:
       if (name == "delete") return Verb::del;
@@ -43,6 +45,9 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
     case 9:
       if (name == "flush_all") return Verb::flush_all;
       if (name == "verbosity") return Verb::verbosity;
+      break;
+    case 11:
+      if (name == "lru_crawler") return Verb::lru_crawler;
       break;
     case 14:
       if (name == "cache_memlimit") return Verb::cache_memlimit;

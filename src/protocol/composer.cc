@@ -14,6 +14,31 @@ void append_number(std::string& out, uint64_t value) {
   out.append(buf, end);
 }
 
+void append_signed(std::string& out, int64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  (void)ec;  // 24 bytes hold any int64_t
+  out.append(buf, end);
+}
+
+// memcached's uriencode: A-Z a-z 0-9 - . _ ~ as they are, every other byte as %XX (upper case).
+void append_uri_encoded(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                       (byte >= '0' && byte <= '9') || byte == '-' || byte == '.' || byte == '_' ||
+                       byte == '~';
+    if (plain) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xf]);
+    }
+  }
+}
+
 void append_joined(std::string& out, const Path& segments, char joiner) {
   bool first = true;
   for (std::string_view segment : segments) {
@@ -89,6 +114,31 @@ void Composer::item(const Path& key, char joiner, uint64_t bytes, int64_t exptim
   append_number(out_, static_cast<uint64_t>(exptime));
   out_.append(" s]");
   out_.append(wire::kEol);
+}
+
+void Composer::metadump_item(const Path& key, char joiner, const MetadumpItem& item) {
+  out_.append("key=");
+  bool first = true;
+  for (std::string_view segment : key) {
+    if (!first) append_uri_encoded(out_, std::string_view(&joiner, 1));
+    append_uri_encoded(out_, segment);
+    first = false;
+  }
+  out_.append(" exp=");
+  if (item.exptime == 0) {
+    out_.append("-1");
+  } else {
+    append_signed(out_, item.exptime);
+  }
+  out_.append(" la=");
+  append_signed(out_, item.last_access);
+  out_.append(" cas=");
+  append_number(out_, item.cas);
+  out_.append(item.fetched ? " fetch=yes cls=" : " fetch=no cls=");
+  append_number(out_, item.slab_class);
+  out_.append(" size=");
+  append_number(out_, item.size);
+  out_.push_back('\n');
 }
 
 void Composer::stat(std::string_view name, std::string_view value) {

@@ -9,6 +9,7 @@
 
 #include "command_table.h"
 #include "nestcache/common/numbers.h"
+#include "nestcache/protocol/item_size.h"
 #include "nestcache/protocol/path_args.h"
 
 namespace nestcache {
@@ -259,6 +260,20 @@ ParseResult parse_admin_number(const Line& line, ParseError bad_number, uint32_t
   return outcome(ParseStatus::complete, line.size);
 }
 
+// slabs|lru|lru_crawler <subcommand> <arg>*: the tokens go to the engine, which answers each
+// subcommand (engine/memcached_admin_ops.cc). memcached reads a last `noreply` as the option on
+// every lru line and on `slabs automove` lines, never on lru_crawler or `slabs reassign` lines
+// (`lru_crawler crawl all noreply` is a wrong token count: ERROR). A bare name is ERROR.
+ParseResult parse_subcommand(const Line& line, Verb verb, Command& command) {
+  const Tokens& tokens = line.tokens;
+  if (tokens.size() < 2) return failure(ParseError::unknown_command, line.size);
+  const bool reads_noreply =
+      verb == Verb::lru || (verb == Verb::slabs && tokens.size() >= 3 && tokens[1] == "automove");
+  command.noreply = reads_noreply && tokens.back() == "noreply";
+  command.args.assign(tokens.begin() + 1, tokens.end());
+  return outcome(ParseStatus::complete, line.size);
+}
+
 // memcached 1.6.18 sends a line whose first byte is one of these to a group of its commands
 // that answers ERROR when the name is not found there, before its HTTP check.
 bool memcached_answers_error(std::string_view name) {
@@ -344,6 +359,8 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
       command.stats_args = start < text.size() ? text.substr(start) : std::string_view{};
       return outcome(ParseStatus::complete, line_size);
     }
+    case Shape::subcommand:
+      return parse_subcommand(line, *verb, command);
     case Shape::none:
       return outcome(ParseStatus::complete, line_size);
     case Shape::storage:
@@ -355,7 +372,10 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
   ParseResult result = parse_storage_line(line, info->shape == Shape::cas_storage, command, bytes);
   if (result.status != ParseStatus::complete) return result;
   const std::size_t block = static_cast<std::size_t>(bytes) + 2;
-  if (static_cast<std::size_t>(bytes) > options_.max_item_size) {
+  // -I limits the whole item as memcached counts it, key included: the key as sent (in nested
+  // mode a path of several tokens counts from its first byte to its last, spaces included).
+  if (memcached_item_size(command.key.size(), command.flags, static_cast<std::size_t>(bytes)) >
+      options_.max_item_size) {
     // Refuse before a byte of it is buffered: the block is discarded as it arrives.
     swallow_ = block;
     return failure(ParseError::too_large, line_size);

@@ -49,6 +49,28 @@ constexpr std::string_view reply_text(Reply reply) {
       return "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
     case Reply::illegal_slab_id:
       return "CLIENT_ERROR Illegal slab id\r\n";
+    case Reply::slabs_same:
+      return "SAME src and dst class are identical\r\n";
+    case Reply::slabs_bad_class:
+      return "BADCLASS invalid src or dst class id\r\n";
+    case Reply::slabs_no_spare:
+      return "NOSPARE source class has no spare pages\r\n";
+    case Reply::lru_pcts_too_high:
+      return "ERROR hot and warm pcts must not exceed 80\r\n";
+    case Reply::lru_factors_not_positive:
+      return "ERROR hot/warm age factors must be greater than 0\r\n";
+    case Reply::crawler_disabled:
+      return "CLIENT_ERROR lru crawler disabled\r\n";
+    case Reply::crawler_bad_class:
+      return "BADCLASS invalid class id\r\n";
+    case Reply::crawler_not_started:
+      return "NOTSTARTED no items to crawl\r\n";
+    case Reply::crawler_error:
+      return "ERROR an unknown error happened\r\n";
+    case Reply::crawler_start_failed:
+      return "ERROR failed to start lru crawler thread\r\n";
+    case Reply::crawler_sleep_too_long:
+      return "CLIENT_ERROR sleep must be one second or less\r\n";
   }
   return "SERVER_ERROR unknown reply\r\n";
 }

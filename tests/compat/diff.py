@@ -39,9 +39,12 @@ is closed, is.
 `VALUE KEY ...` line that server sent in this session (its own number: cas uniques differ).
 
 Normalisation, applied to reply lines only (never inside a data block, which VALUE framing skips):
-`VERSION <anything>` -> `VERSION <version>`; `STAT <name> <value>` -> `STAT <name> <value>` with
+`STAT <name> <value>` -> `STAT <name> <value>` with
 the value replaced (names must match); every cas unique in a VALUE line -> `cas#N`, numbered per
-server in order of first appearance (so "the same item's cas" and "a new cas" still compare).
+server in order of first appearance (so "the same item's cas" and "a new cas" still compare); in
+`lru_crawler metadump` lines (`key=... exp=... la=... cas=...`) are sorted (memcached lists its
+LRUs' order, we list walk order), the last-access time -> `<la>` and the cas unique -> `cas#N` as
+in VALUE lines (key, exp, fetch, cls and size are compared).
 """
 
 import argparse
@@ -66,6 +69,8 @@ FIRST_BYTE = 0.5     # ... but wait at least this long for the first byte of a s
 FINAL_QUIET = 0.4    # at the end of a connection
 MODES = ("compat", "nested")
 CAS_RE = re.compile(r"\$\{cas:([^}]+)\}")
+# The la= and cas= fields of `lru_crawler metadump` lines ("\n"-separated, before "END\r\n").
+METADUMP_RE = re.compile(rb"((?:^|\n)key=\S* exp=-?\d+ )la=\d+ cas=(\d+)")
 
 
 class SessionError(Exception):
@@ -288,8 +293,12 @@ class Normaliser:
     def __init__(self):
         self.cas = {}
 
+    def _metadump(self, match):
+        cas = b"cas#%d" % self.cas.setdefault(match.group(2), len(self.cas) + 1)
+        return match.group(1) + b"la=<la> " + cas
+
     def __call__(self, stream):
-        """The stream with VERSION and STAT values and cas uniques replaced."""
+        """The stream with STAT values and cas uniques replaced."""
         out = bytearray()
         i = 0
         n = len(stream)
@@ -309,10 +318,13 @@ class Normaliser:
                 out += stream[i:i + size]
                 i += size
                 continue
-            if line.startswith(b"VERSION "):
-                line = b"VERSION <version>"
-            elif tokens[0] == b"STAT" and len(tokens) >= 3:
+            if tokens[0] == b"STAT" and len(tokens) >= 3:
                 line = b"STAT " + tokens[1] + b" <value>"
+            elif line.startswith(b"key="):
+                # One item per "\n"-ended line, in the order of memcached's LRUs or of our walk:
+                # compared as a set (sorted by key, before cas uniques are numbered).
+                items = line.split(b"\n")
+                line = METADUMP_RE.sub(self._metadump, b"\n".join(sorted(items[:-1]) + items[-1:]))
             out += line + b"\r\n"
         return bytes(out)
 

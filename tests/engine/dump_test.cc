@@ -84,5 +84,35 @@ TEST_F(SeparatorDumpTest, CachedumpJoinsPathsWithTheSeparator) {
             "ITEM users [1 b; 0 s]\r\nITEM users:42:name [2 b; 0 s]\r\nEND\r\n");
 }
 
+TEST_F(DumpTest, MetadumpListsTopLevelValuesInMemcachedsFormat) {
+  // The tree keeps no access time: la is the dump's time; fetch is yes (the dump reads them).
+  run("set b 0 100 3\r\nxyz\r\nset a 7 0 1\r\nx\r\nset b c 0 0 2\r\nxy\r\n");
+  const std::string la = std::to_string(kStart);
+  const std::string lines = "key=a exp=-1 la=" + la + " cas=2 fetch=yes cls=1 size=65\n" +
+                            "key=b exp=" + std::to_string(kStart + 100) + " la=" + la +
+                            " cas=1 fetch=yes cls=1 size=63\nEND\r\n";
+  EXPECT_EQ(run("lru_crawler metadump all\r\n"), lines);
+  EXPECT_EQ(run("lru_crawler metadump hash\r\n"), lines);
+  EXPECT_EQ(run("lru_crawler metadump 3,1\r\n"), lines);
+  EXPECT_EQ(run("lru_crawler metadump 2\r\n"), "END\r\n");
+}
+
+TEST_F(DumpTest, TheCrawlerSwitchIsServerWide) {
+  EXPECT_EQ(run("lru_crawler disable\r\n"), "OK\r\n");
+  h_.reconnect();
+  EXPECT_EQ(run("lru_crawler metadump all\r\n"), "CLIENT_ERROR lru crawler disabled\r\n");
+  EXPECT_EQ(run("lru_crawler crawl 1\r\n"), "CLIENT_ERROR lru crawler disabled\r\n");
+  EXPECT_EQ(run("lru_crawler enable\r\nlru_crawler metadump all\r\n"), "OK\r\nEND\r\n");
+}
+
+TEST_F(SeparatorDumpTest, MetadumpJoinsPathsAndEncodesThem) {
+  // Every valued node, its path joined by the separator and URI-encoded; a:b has no value.
+  run("set a:b:c 0 0 1\r\nx\r\nset x~y 0 0 2\r\nxy\r\n");
+  const std::string la = std::to_string(kStart);
+  EXPECT_EQ(run("lru_crawler metadump all\r\n"),
+            "key=a%3Ab%3Ac exp=-1 la=" + la + " cas=1 fetch=yes cls=1 size=65\n" +
+                "key=x~y exp=-1 la=" + la + " cas=2 fetch=yes cls=1 size=64\nEND\r\n");
+}
+
 }  // namespace
 }  // namespace nestcache

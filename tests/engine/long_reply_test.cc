@@ -93,6 +93,32 @@ TEST_F(LongReplyTest, LargeMultiGetComesInBoundedSteps) {
   EXPECT_EQ(joined(got), whole(request));
 }
 
+TEST_F(LongReplyTest, MetadumpOfManyKeysComesInBoundedSteps) {
+  // 3000 top-level keys of 200 bytes: about 800 KiB of metadump lines, one per key, in name
+  // order; the paths below them are not items without a separator.
+  const std::string stem(196, 'k');
+  for (int i = 0; i < 3000; ++i) {
+    put(stem + std::to_string(1000 + i), 1);
+    if (i % 100 == 0) put(stem + std::to_string(1000 + i) + " below", 1);
+  }
+  const std::vector<std::string> got = parts("lru_crawler metadump all\r\n");
+  expect_steps(got, 300 * 1024);
+  const std::string all = joined(got);
+  std::size_t lines = 0, at = 0;
+  std::string previous;
+  while (all.compare(at, 4, "key=") == 0) {
+    const std::size_t end = all.find('\n', at);
+    const std::string key = all.substr(at + 4, all.find(' ', at) - at - 4);
+    EXPECT_LT(previous, key);
+    EXPECT_EQ(key.size(), 200u);
+    previous = key;
+    at = end + 1;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3000u);
+  EXPECT_EQ(all.substr(at), "END\r\n");
+}
+
 TEST_F(LongReplyTest, GettreeNoreplyAnswersNothingInAnyStep) {
   for (int i = 0; i < 2000; ++i) put("ns n" + std::to_string(10000 + i), 1024);
   for (const std::string& part : parts("gettree ns noreply\r\n")) EXPECT_EQ(part, "");

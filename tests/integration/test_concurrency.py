@@ -31,7 +31,7 @@ GROUPS = 4
 SHARED_VALUE = re.compile(rb"T(\d+):(\d+):(x*)\Z")
 
 # The version string of the protocol's `version` reply and of `stats` (protocol-decisions.md).
-VERSION = "1.6.18-nestcache-0.1.0"
+VERSION = "1.6.18"
 
 
 class ProtocolError(AssertionError):

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 from nestcached import Daemon, binary, free_port, read_to_eof, read_until, request  # noqa: E402
 
 # The protocol's `version` reply (protocol-decisions.md); --version prints "nestcached 0.1.0".
-VERSION_REPLY = b"VERSION 1.6.18-nestcache-0.1.0\r\n"
+VERSION_REPLY = b"VERSION 1.6.18\r\n"
 
 
 def run(args, timeout=10):

@@ -194,8 +194,10 @@ class IdleTimeoutTest(unittest.TestCase):
 
 class ItemSizeTest(unittest.TestCase):
     def test_max_item_size_option(self):
+        # -I counts the item as memcached does (protocol.md 4.5): for the 3-byte key big the
+        # largest value is 2 MiB - 62 bytes.
         with Daemon(["-I", "2m"]) as d, d.connect() as sock:
-            value = bytes(random.Random(1).getrandbits(8) for _ in range(2 * MB))
+            value = bytes(random.Random(1).getrandbits(8) for _ in range(2 * MB - 62))
             self.assertEqual(request(sock, b"set big 0 0 %d\r\n%s\r\n" % (len(value), value)),
                              b"STORED\r\n")
             got = read_until_end(sock, b"get big\r\n")

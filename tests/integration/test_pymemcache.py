@@ -26,7 +26,7 @@ BINARY_VALUE = (bytes(range(256)) + b"\r\nEND\r\nVALUE x 0 1\r\n\r\n\x00\r"
                 + bytes(range(255, -1, -1)))
 KB100 = bytes((i * 7 + i // 251) % 256 for i in range(100 * 1024))
 # The `version` reply and `stats` version (protocol-decisions.md).
-VERSION = b"1.6.18-nestcache-0.1.0"
+VERSION = b"1.6.18"
 
 
 ERROR_WORDS = (b"ERROR", b"CLIENT_ERROR ", b"SERVER_ERROR ")
@@ -198,6 +198,7 @@ class ClientBehaviour(DaemonPair):
             self.assertIn(name, before)
         self.assertEqual(before[b"pid"], self.d.proc.pid)
         self.assertEqual(before[b"version"], VERSION)
+        self.assertEqual(before[b"nestcache_version"], b"0.1.0")
         self.assertEqual(before[b"threads"], 2)
         self.assertEqual(before[b"limit_maxbytes"], 64 * 1024 * 1024)
         self.assertEqual(before[b"curr_items"], 0)

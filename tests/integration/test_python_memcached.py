@@ -23,7 +23,7 @@ from nestcached import DaemonPair, raw  # noqa: E402
 import memcache  # noqa: E402
 
 # The `version` reply and `stats` version (protocol-decisions.md).
-VERSION = "1.6.18-nestcache-0.1.0"
+VERSION = "1.6.18"
 
 
 def holder(daemons, key):
@@ -153,6 +153,7 @@ class Behaviour(DaemonPair):
             values = by_port[d.port]
             self.assertEqual(values["pid"], str(d.proc.pid))
             self.assertEqual(values["version"], VERSION)
+            self.assertEqual(values["nestcache_version"], "0.1.0")
             self.assertEqual(values["threads"], "2")
             self.assertIn("tree_nodes", values)
             self.assertGreaterEqual(int(values["curr_connections"]), 1)

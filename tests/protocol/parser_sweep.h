@@ -47,6 +47,7 @@ struct Event {
   uint32_t megabytes = 0;
   std::string data;
   std::string stats_args;
+  Strings args;
 
   bool operator==(const Event&) const = default;
 
@@ -98,6 +99,10 @@ struct Event {
   }
   Event& with_data(std::string value) {
     data = std::move(value);
+    return *this;
+  }
+  Event& with_args(Strings value) {
+    args = std::move(value);
     return *this;
   }
   Event& with_stats_args(std::string value) {
@@ -179,6 +184,7 @@ inline Event snapshot(const ParseResult& result, const Command& command) {
   event.megabytes = command.megabytes;
   event.data = std::string(command.data);
   event.stats_args = std::string(command.stats_args);
+  event.args = copy(command.args);
   return event;
 }
 

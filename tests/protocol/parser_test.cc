@@ -170,7 +170,7 @@ TEST_P(ParserSweep, TrailingGarbageInANumberIsBadFormat) {
 }
 
 TEST_P(ParserSweep, TooLargeValueIsSwallowedWithoutBeingParsed) {
-  options_.max_item_size = 16;
+  options_.max_item_size = 78;  // key a with 19 bytes is an item of 79 (item_size.h)
   const std::string block = "get x\r\nget y\r\nget z\r\n";  // 19 bytes + \r\n, all swallowed
   const std::string line = "set a 0 0 19\r\n", next = "get b\r\n";
   ASSERT_EQ(block.size(), 21u);
@@ -189,8 +189,9 @@ TEST_P(ParserSweep, TooLargeKeepsNoreplyAndPath) {
 }
 
 TEST_P(ParserSweep, TooLargeIsDecidedFromTheLineAlone) {
-  // -I 1m: 1048576 bytes is fine (the block is awaited), one more is refused at once.
-  const std::string fits = "set a 0 0 1048576\r\n", over = "set a 0 0 1048577\r\n";
+  // -I 1m counts the item as memcached does (item_size.h): for key a, 1048516 bytes is fine (the
+  // block is awaited), one more is refused at once.
+  const std::string fits = "set a 0 0 1048516\r\n", over = "set a 0 0 1048517\r\n";
   EXPECT_THAT(run(fits), IsEmpty());
   EXPECT_EQ(left_, fits.size());
   Event too_large = rejected(over, ParseError::too_large, Verb::set);
@@ -453,6 +454,25 @@ TEST_P(ParserSweep, StatsKeepsTheRestOfItsLine) {
               ElementsAre(complete(bare, Verb::stats),
                           complete(settings, Verb::stats).with_stats_args(" settings"),
                           complete(two, Verb::stats).with_stats_args(" detail dump")));
+}
+
+// memcached's tuning commands hand their tokens to the engine; a last noreply is the option on
+// every lru line and on slabs automove lines only (tests/compat/sessions/admin-*.txt).
+TEST_P(ParserSweep, SubcommandsKeepTheirTokensAndMemcachedsNoreply) {
+  const std::string tune = "lru tune 10 10 1 noreply\r\n",
+                    automove = "slabs automove x noreply\r\n",
+                    reassign = "slabs reassign 1 noreply\r\n",
+                    crawl = "lru_crawler crawl noreply\r\n", bare = "lru\r\n",
+                    lone = "slabs noreply\r\n";
+  EXPECT_THAT(
+      run(tune + automove + reassign + crawl + bare + lone),
+      ElementsAre(
+          complete(tune, Verb::lru).with_args({"tune", "10", "10", "1", "noreply"}).with_noreply(),
+          complete(automove, Verb::slabs).with_args({"automove", "x", "noreply"}).with_noreply(),
+          complete(reassign, Verb::slabs).with_args({"reassign", "1", "noreply"}),
+          complete(crawl, Verb::lru_crawler).with_args({"crawl", "noreply"}),
+          rejected(bare, ParseError::unknown_command, Verb::lru),
+          complete(lone, Verb::slabs).with_args({"noreply"})));
 }
 
 // ---- framing and tokens ----

@@ -17,11 +17,12 @@
 
 namespace nestcache {
 
+// nestcache's own version: `nestcached --version` and the `nestcache_version` stat.
 inline constexpr const char* kVersion = "0.1.0";
-// What `version` and `stats` report: the memcached protocol level we serve, then our own
-// version. Clients gate behaviour on the leading x.y.z (libmemcached's memccapable expects 1.6
-// behaviour only from a server that says 1.6).
-inline constexpr const char* kVersionReply = "1.6.18-nestcache-0.1.0";
+// What `version` and the `version` stat report: exactly the memcached level we serve. Clients
+// parse it as a version number (Perl's Cache::Memcached::Fast refuses anything else) and gate
+// behaviour on it (libmemcached's memccapable expects 1.6 behaviour only from a 1.6).
+inline constexpr const char* kVersionReply = "1.6.18";
 
 enum class Outcome : uint8_t { keep_open, close };
 
@@ -52,6 +53,11 @@ class Engine {
   // Current verbosity (-v, changed at run time by `verbosity`); any thread.
   int verbosity() const { return verbosity_.load(std::memory_order_relaxed); }
   void set_verbosity(int level) { verbosity_.store(level, std::memory_order_relaxed); }
+  // memcached's LRU crawler switch (`lru_crawler enable|disable`; on at start): while off,
+  // `lru_crawler crawl` and `metadump` are refused as memcached refuses them. Any thread.
+  bool lru_crawler() const { return lru_crawler_.load(std::memory_order_relaxed); }
+  // Sets the switch; returns what it was.
+  bool set_lru_crawler(bool on) { return lru_crawler_.exchange(on, std::memory_order_relaxed); }
 
  private:
   Tree& tree_;
@@ -60,6 +66,7 @@ class Engine {
   const EngineOptions options_;
   const int64_t started_;
   std::atomic<int> verbosity_;
+  std::atomic<bool> lru_crawler_{true};
 };
 
 }  // namespace nestcache

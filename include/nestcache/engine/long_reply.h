@@ -57,8 +57,18 @@ class ChildrenReply {
   WalkCursor cursor_;
 };
 
+// lru_crawler metadump: how far the walk of the tree has got.
+class MetadumpReply {
+ public:
+  bool step(Engine& engine, Counters& counters, std::string& out);
+
+ private:
+  WalkCursor cursor_;
+};
+
 // No reply pending (std::monostate), or the rest of one.
-using LongReply = std::variant<std::monostate, MultiGetReply, SubtreeReply, ChildrenReply>;
+using LongReply =
+    std::variant<std::monostate, MultiGetReply, SubtreeReply, ChildrenReply, MetadumpReply>;
 
 inline bool pending(const LongReply& reply) {
   return !std::holds_alternative<std::monostate>(reply);

@@ -35,6 +35,8 @@ struct Command {
   uint32_t megabytes = 0;       // cache_memlimit
   std::string_view data;        // storage: the data block, without its \r\n
   std::string_view stats_args;  // stats: the rest of the line after "stats"
+  // slabs, lru, lru_crawler: the tokens after the command's name, the subcommand first.
+  KeyTokens args;
 
   // Resets every field, keeping the vectors' storage for the next request.
   void clear() {
@@ -43,6 +45,7 @@ struct Command {
     path.clear();
     key = {};
     keys.clear();
+    args.clear();
     flags = level = megabytes = 0;
     exptime = delay = 0;
     cas_unique = delta = 0;

@@ -59,6 +59,12 @@
     "cache_memlimit <megabytes> [noreply]  the -m budget, changed at run time")                   \
   X(stats, "stats", stats_group, any, stats,                                                      \
     "stats [settings|items|reset|cachedump <class> <limit>]")                                     \
+  X(slabs, "slabs", subcommand, any, slabs,                                                       \
+    "slabs automove <0|1|2> | reassign <src> <dst>  accepted (no slabs to move)")                 \
+  X(lru, "lru", subcommand, any, lru,                                                             \
+    "lru tune <hot%> <warm%> <hf> <wf> | mode <m> | temp_ttl <s>  accepted")                      \
+  X(lru_crawler, "lru_crawler", subcommand, any, lru_crawler,                                     \
+    "lru_crawler metadump <all|hash|ids>  keys; also crawl, enable, disable, sleep, tocrawl")     \
   X(version, "version", none, any, version,                                                       \
     "version")                                                                                    \
   X(verbosity, "verbosity", verbosity_level, any, verbosity,                                      \
@@ -92,6 +98,7 @@ enum class Shape : uint8_t {
   memlimit_megabytes,  // <megabytes> [noreply]
   verbosity_level,     // <level> [noreply]
   stats_group,         // the rest of the line, read by the engine
+  subcommand,          // <subcommand> <arg>*: tokens for the engine; noreply as memcached reads it
   none,                // nothing (more tokens are ignored, as memcached does)
 };
 

@@ -29,6 +29,28 @@ enum class Reply : uint8_t {
   memlimit_too_small,     // MEMLIMIT_TOO_SMALL ... (cache_memlimit under 8 MB)
   memlimit_not_bytes,     // MEMLIMIT_ADJUST_FAILED ... (cache_memlimit over 10^9 MB)
   illegal_slab_id,        // CLIENT_ERROR Illegal slab id (stats cachedump)
+  // memcached's tuning commands (slabs, lru, lru_crawler), each with memcached's text.
+  slabs_same,                // SAME src and dst class are identical
+  slabs_bad_class,           // BADCLASS invalid src or dst class id
+  slabs_no_spare,            // NOSPARE source class has no spare pages
+  lru_pcts_too_high,         // ERROR hot and warm pcts must not exceed 80
+  lru_factors_not_positive,  // ERROR hot/warm age factors must be greater than 0
+  crawler_disabled,          // CLIENT_ERROR lru crawler disabled
+  crawler_bad_class,         // BADCLASS invalid class id
+  crawler_not_started,       // NOTSTARTED no items to crawl
+  crawler_error,             // ERROR an unknown error happened
+  crawler_start_failed,      // ERROR failed to start lru crawler thread
+  crawler_sleep_too_long,    // CLIENT_ERROR sleep must be one second or less
+};
+
+// One item of `lru_crawler metadump`, in memcached's terms.
+struct MetadumpItem {
+  int64_t exptime = 0;      // absolute Unix time; 0 = never (sent as -1)
+  int64_t last_access = 0;  // Unix time
+  uint64_t cas = 0;
+  bool fetched = false;
+  uint32_t slab_class = 0;
+  uint64_t size = 0;  // memcached's item size (item_size.h)
 };
 
 class Composer {
@@ -52,6 +74,10 @@ class Composer {
   void child(std::string_view name);  // CHILD <name>
   // ITEM <key> [<bytes> b; <exptime> s] (stats cachedump), the key's segments joined by `joiner`.
   void item(const Path& key, char joiner, uint64_t bytes, int64_t exptime);
+  // key=<key> exp=<exp> la=<la> cas=<cas> fetch=<yes|no> cls=<id> size=<n>\n (memcached's
+  // metadump line; it ends in "\n" alone), the key's segments joined by `joiner` and
+  // URI-encoded as memcached encodes them: every byte but A-Z a-z 0-9 - . _ ~ becomes %XX.
+  void metadump_item(const Path& key, char joiner, const MetadumpItem& item);
   void stat(std::string_view name, std::string_view value);
   void stat(std::string_view name, uint64_t value);
   void version(std::string_view version);  // VERSION <v>
