@@ -37,6 +37,8 @@ void store(Call& call) {
   args.exptime = absolute_exptime(command.exptime, call.engine.clock().now());
   args.cas = command.cas_unique;
   args.data = command.data;
+  args.max_item_size = call.engine.options().protocol.max_item_size;
+  args.key_length = command.key.size();
   const StoreResult result = store_value(call.engine.tree(), command.path, args);
 
   Composer reply(call.out);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nestcache/common/numbers.h"
+#include "nestcache/protocol/item_size.h"
 
 namespace nestcache {
 namespace {
@@ -56,6 +57,11 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
           case StoreMode::append:
           case StoreMode::prepend:
             if (current == nullptr) return nullptr;
+            if (args.max_item_size != 0 &&
+                memcached_item_size(args.key_length, current->flags,
+                                    current->data.size() + args.data.size()) > args.max_item_size) {
+              return nullptr;  // memcached cannot allocate the joined item: NOT_STORED
+            }
             // Flags and deadline stay as they were (memcached ignores them for append/prepend).
             joined.reserve(current->data.size() + args.data.size());
             joined.append(args.mode == StoreMode::append ? current->data : args.data);

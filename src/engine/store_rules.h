@@ -2,6 +2,7 @@
 // set add replace append prepend cas, and incr/decr. The tree knows nothing of these modes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -19,6 +20,10 @@ struct StoreArgs {
   int64_t exptime = 0;  // absolute (see absolute_exptime); ignored by append/prepend
   uint64_t cas = 0;     // expected unique, for StoreMode::cas
   std::string_view data;
+  // append/prepend: memcached's -I, held to the joined value as memcached holds a new item to
+  // it (memcached_item_size with the key's length and the old flags); 0 = no limit.
+  std::size_t max_item_size = 0;
+  std::size_t key_length = 0;
 };
 
 struct StoreResult {
