@@ -16,8 +16,6 @@ namespace nestcache {
 namespace {
 
 constexpr uint32_t kTreeClass = 1;
-// memcached's MAX_NUMBER_OF_SLAB_CLASSES: ids from here on are "Illegal slab id".
-constexpr uint32_t kSlabClassIds = 64;
 // memcached's cap on one cachedump reply, END included: the line that would pass it is not sent.
 // memcached checks `bytes so far + line + 6 > 2 MiB` (END\r\n and a NUL).
 constexpr std::size_t kDumpRoom = 2 * 1024 * 1024 - 6;
@@ -137,8 +135,7 @@ void metadump(Call& call, std::string_view text) {
   } else if (classes.kind == CrawlClasses::some && !classes.tree_class) {
     reply.reply(Reply::end);  // only empty classes
   } else {
-    MetadumpReply dump;
-    if (!dump.step(call.engine, call.counters, call.out)) call.more = std::move(dump);
+    begin_long_reply(call, MetadumpReply());
   }
 }
 

@@ -2,6 +2,7 @@
 // `stats cachedump` and `lru_crawler metadump`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,9 @@
 #include "nestcache/engine/engine.h"
 
 namespace nestcache {
+
+// memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids from here on are refused.
+inline constexpr uint32_t kSlabClassIds = 64;
 
 // stats items: the tree as memcached's one pseudo slab class.
 void stats_items(Engine& engine, std::string& out);

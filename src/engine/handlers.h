@@ -21,6 +21,12 @@ struct Call {
   bool close = false;  // set by a handler that ends the connection (quit)
 };
 
+// Makes the first part of a long reply and leaves the rest, if any, in call.more.
+template <typename LongReplyPart>
+void begin_long_reply(Call& call, LongReplyPart reply) {
+  if (!reply.step(call.engine, call.counters, call.out)) call.more = std::move(reply);
+}
+
 namespace handlers {
 #define NESTCACHE_HANDLER(verb, name, shape, modes, handler, help) void handler(Call& call);
 NESTCACHE_COMMANDS(NESTCACHE_HANDLER)

@@ -17,9 +17,6 @@
 namespace nestcache {
 namespace {
 
-// memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids run from 1 to 63.
-constexpr uint32_t kSlabClassIds = 64;
-
 // memcached's safe_strtod: strtod, the whole token, no overflow or underflow ("nan" and "inf"
 // pass, as they do there).
 bool parse_double(std::string_view text, double& out) {

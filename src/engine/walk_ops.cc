@@ -4,21 +4,11 @@
 #include "reply_steps.h"
 
 namespace nestcache {
-namespace {
-
-// Runs the first step of `reply`, leaving it in `more` when there is more to come.
-template <typename Reply>
-void begin(Call& call, Reply reply) {
-  if (!reply.step(call.engine, call.counters, call.out)) call.more = std::move(reply);
-}
-
-}  // namespace
-
 namespace handlers {
 
-void get_children(Call& call) { begin(call, ChildrenReply(call.command.path)); }
+void get_children(Call& call) { begin_long_reply(call, ChildrenReply(call.command.path)); }
 
-void get_tree(Call& call) { begin(call, SubtreeReply(call.command.path)); }
+void get_tree(Call& call) { begin_long_reply(call, SubtreeReply(call.command.path)); }
 
 }  // namespace handlers
 

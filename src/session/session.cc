@@ -70,8 +70,8 @@ bool Session::resume(std::string& out, Fed& fed) {
   if (more_noreply_) out.resize(mark);
   // Each part of a long reply is sent before the next is made, and other clients get a turn in
   // between; so do they after a part that made nothing yet (a slice of a wide node's scan).
-  // Only a finished reply with nothing to send lets the next request in at once.
-  if (out.empty() && !pending(more_)) return true;
+  // Only a finished reply whose last part made nothing lets the next request in at once.
+  if (out.size() == mark && !pending(more_)) return true;
   fed.state = SessionState::more_output;
   return false;
 }

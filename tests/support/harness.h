@@ -19,10 +19,9 @@
 #include "nestcache/session/session.h"
 #include "nestcache/stats/counters.h"
 #include "nestcache/tree/tree.h"
+#include "start_time.h"
 
 namespace nestcache {
-
-inline constexpr int64_t kStart = 1'700'000'000;
 
 class Harness {
  public:

@@ -17,11 +17,11 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/common/path.h"
 #include "nestcache/tree/tree.h"
+#include "start_time.h"
 
 namespace nestcache {
 
 // Where every test's manual clock starts (ManualClock's default).
-inline constexpr int64_t kStart = 1'700'000'000;
 
 // The path's segments joined by single spaces, as the protocol writes a path.
 inline std::string joined(const Path& path) {

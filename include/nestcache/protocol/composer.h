@@ -1,5 +1,5 @@
-// Replies to bytes: appends memcached's exact wire texts to the connection's output buffer.
-// One buffer per batch of pipelined requests, so a batch leaves in one write.
+// Replies to bytes: appends memcached's exact wire texts to an output buffer (a session's caller
+// keeps one per batch of pipelined requests, so a batch leaves in one write).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The incremental request parser: bytes in, one Command out. No I/O, no tree.
 //
-// The connection owns the read buffer and calls parse() with everything unconsumed. The parser
+// The caller (a Session) owns the bytes and calls parse() with everything unconsumed. The parser
 // never copies or keeps bytes: a request split across reads is answered with need_more and
 // nothing consumed, and parsed again whole when more has arrived.
 #pragma once
@@ -54,6 +54,7 @@ struct ParseResult {
 
 class Parser {
  public:
+  // `options` must outlive the parser (the engine's, for a session's parser).
   explicit Parser(const ParseOptions& options) : options_(options) {}
 
   // Parses the request at the front of `input`. On complete and error, `command` is filled as
@@ -61,7 +62,7 @@ class Parser {
   ParseResult parse(std::string_view input, Command& command);
 
   // Bytes the pending request needs in all (line + data block), 0 if unknown; lets the
-  // connection grow its buffer once instead of per read.
+  // owner of the bytes grow its buffer once instead of per read.
   std::size_t wanted() const { return wanted_; }
 
   const ParseOptions& options() const { return options_; }

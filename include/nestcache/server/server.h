@@ -27,9 +27,8 @@ class Server {
   // The bound port (useful with port 0).
   uint16_t port() const;
 
-  class Impl;
-
  private:
+  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -13,6 +13,7 @@ namespace nestcache {
 
 class Reclaimer {
  public:
+  // Starts the thread; `tree` must outlive the reclaimer.
   explicit Reclaimer(Tree& tree,
                      std::chrono::milliseconds interval = std::chrono::milliseconds(100));
   ~Reclaimer();

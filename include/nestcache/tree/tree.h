@@ -145,9 +145,9 @@ class Tree {
   UpdateResult update(const Path& path, const UpdatePolicy& policy,
                       absl::FunctionRef<const NewValue*(const ValueView* current)> decide);
 
-  // Calls `visit` with the live value at `path`, under the lock; false on a miss. When
-  // `new_exptime` is given (gat), the value's deadline is replaced first.
+  // Calls `visit` with the live value at `path`, under the lock; false on a miss.
   bool read(const Path& path, absl::FunctionRef<void(const ValueView&)> visit);
+  // The same for gat: the value's deadline is replaced by `new_exptime` first.
   bool read_and_touch(const Path& path, int64_t new_exptime,
                       absl::FunctionRef<void(const ValueView&)> visit);
 
