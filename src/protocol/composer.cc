@@ -2,23 +2,27 @@
 
 #include <charconv>
 
+#include <absl/base/attributes.h>
+
 #include "wire_strings.h"
 
 namespace nestcache {
 namespace {
 
-void append_number(std::string& out, uint64_t value) {
+// Inlined, and appended as (pointer, length): a VALUE line takes two numbers, and the iterator
+// form of append goes through std::string's general _M_replace (~50 instructions more each).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void append_number(std::string& out, uint64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   (void)ec;  // 24 bytes hold any uint64_t
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 void append_signed(std::string& out, int64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   (void)ec;  // 24 bytes hold any int64_t
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 // memcached's uriencode: A-Z a-z 0-9 - . _ ~ as they are, every other byte as %XX (upper case).
