@@ -2,6 +2,8 @@
 // time (getch). The top level spans every shard, so it is gathered shard by shard (each under
 // its own lock) and then sorted.
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,16 +18,11 @@ namespace nestcache {
 bool Tree::children(const Path& path, std::vector<std::string>& names) {
   const int64_t now = clock_.now();
   if (path.empty()) {
-    const std::size_t first = names.size();
-    for (std::size_t i = 0; i < kShardCount; ++i) {
-      Shard& shard = shards_[i];
-      std::lock_guard lock(shard.mu);
-      shard.advance(now);
-      shard.roots().for_each([&](Entry* node) {
-        if (!node->expired(now)) names.emplace_back(node->name());
-      });
-    }
-    std::sort(names.begin() + static_cast<std::ptrdiff_t>(first), names.end());
+    // Every top-level name: a limit that top_names_from can double without overflow.
+    constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max() / 2;
+    std::vector<std::string> top = top_names_from(nullptr, /*inclusive=*/false, kAll);
+    names.insert(names.end(), std::make_move_iterator(top.begin()),
+                 std::make_move_iterator(top.end()));
     return true;
   }
   return with_node(path, [&](Shard&, Entry* node) {
