@@ -37,9 +37,12 @@ class Connection final : public EventLoop::Handler {
   // Closes the socket at once, dropping unsent replies.
   void close();
 
-  // Waiting for a request, with nothing of its own to do, since `since` or longer.
+  // Waiting for a request, with nothing of its own to do, since `since` or longer. A client in
+  // the middle of a value's data block (the line read, `wanted_` known) is not waiting for a
+  // request: memcached kicks only connections waiting for a command line
+  // (tests/compat/sessions/idle-timeout-mid-value.txt).
   bool idle_since(EventLoop::Clock::time_point since) const {
-    return state_ == State::reading && idle_link_.last_active() <= since;
+    return state_ == State::reading && wanted_ == 0 && idle_link_.last_active() <= since;
   }
   // Its last activity and its place in its worker's idle list (idle_timeout.h).
   IdleList::Link& idle_link() { return idle_link_; }

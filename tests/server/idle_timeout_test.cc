@@ -154,6 +154,24 @@ TEST(IdleTimeoutTest, APartialRequestIsNoActivity) {
   EXPECT_EQ(w.kicks(), 1u);
 }
 
+// memcached kicks only a connection waiting for a command: one in the middle of a value's data
+// block is uploading, however slowly (tests/compat/sessions/idle-timeout-mid-value.txt).
+TEST(IdleTimeoutTest, AValueHalfReceivedIsNotIdle) {
+  Watched w(10s);
+  Client uploading(w.served);
+  w.next_round();
+  w.idle.watch(uploading.connection());
+  w.next_round();
+  uploading.send("set k 0 0 10\r\nabcde", w.served);  // the line whole, half the block
+  w.next_round();
+  w.idle.expire(uploading.connection().idle_link().last_active() + 1h);
+  EXPECT_FALSE(uploading.closed());
+  EXPECT_EQ(w.kicks(), 0u);
+  uploading.send("fghij\r\n", w.served);
+  run_until(w.served, [&] { return uploading.ends_with("STORED\r\n"); });
+  EXPECT_TRUE(uploading.ends_with("STORED\r\n"));
+}
+
 TEST(IdleTimeoutTest, AForgottenConnectionIsNotKicked) {
   Watched w(10s);
   Client client(w.served);
