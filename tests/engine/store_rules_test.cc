@@ -54,6 +54,28 @@ class StrictStoreRulesTest : public StoreRulesTest {
   StrictStoreRulesTest() : StoreRulesTest(TreeOptions{.strict_parents = true}) {}
 };
 
+// A 1 MiB budget that refuses instead of evicting (-M).
+class NoEvictStoreRulesTest : public StoreRulesTest {
+ protected:
+  static constexpr uint64_t kBudget = 1 << 20;
+  NoEvictStoreRulesTest()
+      : StoreRulesTest(TreeOptions{false, kDefaultMaxDepth, kBudget, /*evict=*/false}) {}
+};
+
+// An append reserves its own bytes before the lock: the joined value replaces the old one, so
+// what the tree holds grows by them alone, and under -M the budget stays a hard limit.
+TEST_F(NoEvictStoreRulesTest, AppendsStayWithinTheBudgetUnderM) {
+  const std::string third(300 * 1024, 'a');
+  ASSERT_EQ(store({"big"}, third + third).status, Status::stored);
+  EXPECT_EQ(store({"big"}, third, StoreMode::append).status, Status::stored);
+  EXPECT_LE(tree_.stats().allocated, kBudget);
+  EXPECT_EQ(store({"big"}, third, StoreMode::prepend).status, Status::out_of_memory);
+  EXPECT_EQ(store({"big"}, third, StoreMode::append).status, Status::out_of_memory);
+  EXPECT_LE(tree_.stats().allocated, kBudget);
+  ASSERT_TRUE(get({"big"}).has_value());
+  EXPECT_EQ(get({"big"})->data.size(), 900u * 1024);
+}
+
 // ---- store modes -------------------------------------------------------------------------------
 
 TEST_F(StoreRulesTest, AddStoresOnlyWhenThereIsNoValue) {
