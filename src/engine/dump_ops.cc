@@ -10,7 +10,7 @@
 #include "nestcache/protocol/composer.h"
 #include "nestcache/protocol/item_size.h"
 #include "reply_steps.h"
-#include "stats_args.h"
+#include "tokens.h"
 
 namespace nestcache {
 namespace {
@@ -24,13 +24,6 @@ constexpr std::size_t kDumpStepNodes = 1024;
 // Whether the pseudo class lists the node at `path` (see the top of this file).
 bool in_tree_class(const Path& path, char separator) {
   return separator != '\0' || path.size() == 1;
-}
-
-// The key's length as a client names it: its segments and the separators between them.
-std::size_t key_length(const Path& path) {
-  std::size_t length = path.size() - 1;
-  for (std::string_view segment : path) length += segment.size();
-  return length;
 }
 
 // ITEM lines for the keys of the pseudo class, at most `limit` (0 = all) and 2 MiB.
@@ -153,7 +146,7 @@ bool MetadumpReply::step(Engine& engine, Counters&, std::string& out) {
         const MetadumpItem item{
             value.exptime, now,
             value.cas,     true,
-            kTreeClass,    memcached_item_size(key_length(path), value.flags, value.data.size())};
+            kTreeClass,    memcached_item_size(joined_size(path), value.flags, value.data.size())};
         reply.metadump_item(path, separator, item);
         return out.size() - mark < kStepOutput;
       });

@@ -6,6 +6,7 @@
 #include "nestcache/protocol/composer.h"
 #include "nestcache/protocol/path_args.h"
 #include "reply_steps.h"
+#include "tokens.h"
 
 namespace nestcache {
 namespace {
@@ -49,10 +50,8 @@ std::size_t answer_keys(Engine& engine, Counters& counters, Verb verb, int64_t d
 // The space-separated tokens of a key written with runs of spaces ("getn a   b").
 KeyTokens tokens_of(std::string_view key) {
   KeyTokens tokens;
-  for (std::size_t at = 0; at < key.size();) {
-    const std::size_t end = std::min(key.find(' ', at), key.size());
-    if (end > at) tokens.push_back(key.substr(at, end - at));
-    at = end + 1;
+  for (std::string_view token = next_token(key); !token.empty(); token = next_token(key)) {
+    tokens.push_back(token);
   }
   return tokens;
 }
@@ -62,9 +61,7 @@ KeyTokens tokens_of(std::string_view key) {
 // segments plus one byte between each two (the parser refuses empty segments). Cheaper than
 // looking for "  " in the key (~160 instructions for a four-token key).
 bool single_spaced(const Command& command) {
-  std::size_t bytes = command.path.size() - 1;
-  for (const std::string_view segment : command.path) bytes += segment.size();
-  return command.key.size() == bytes;
+  return command.key.size() == joined_size(command.path);
 }
 
 }  // namespace
@@ -114,10 +111,11 @@ MultiGetReply::MultiGetReply(const Command& command, std::size_t next, int64_t d
 
 bool MultiGetReply::step(Engine& engine, Counters& counters, std::string& out) {
   KeyTokens keys;
-  for (std::size_t at = next_; at < keys_.size() && keys.size() < kStepKeys;) {
-    const std::size_t end = keys_.find(' ', at);
-    keys.push_back(std::string_view(keys_).substr(at, end - at));
-    at = end + 1;
+  std::string_view left = std::string_view(keys_).substr(next_);
+  while (keys.size() < kStepKeys) {
+    const std::string_view key = next_token(left);
+    if (key.empty()) break;
+    keys.push_back(key);
   }
   const std::size_t answered = answer_keys(engine, counters, verb_, deadline_, keys, out);
   for (std::size_t i = 0; i < answered; ++i) next_ += keys[i].size() + 1;

@@ -8,7 +8,7 @@
 #include "dump_ops.h"
 #include "handlers.h"
 #include "nestcache/protocol/composer.h"
-#include "stats_args.h"
+#include "tokens.h"
 
 namespace nestcache {
 namespace {

@@ -18,6 +18,14 @@ inline constexpr std::size_t kMaxDepthLimit = 255;
 // while a command executes). Most paths are short, so they live inline.
 using Path = absl::InlinedVector<std::string_view, 8>;
 
+// The bytes of `path` written with one byte (a space or the separator) between two segments:
+// a key as a client names it. `path` must not be empty.
+inline std::size_t joined_size(const Path& path) {
+  std::size_t bytes = path.size() - 1;
+  for (const std::string_view segment : path) bytes += segment.size();
+  return bytes;
+}
+
 enum class SegmentError { none, empty, too_long, bad_char };
 
 // Checks one segment against the key rules of nested mode: 1..max_length bytes, no whitespace,

@@ -1,4 +1,5 @@
-// Reading the arguments of `stats <group> ...`, which the parser hands over as raw text.
+// Reading space-separated tokens out of text the engine holds: `stats <group> ...`'s arguments
+// (handed over raw by the parser), a key written with runs of spaces, a multi-get's keys left.
 #pragma once
 
 #include <algorithm>
