@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <system_error>
 
 #include "nestcache/common/clock.h"
 #include "nestcache/config/options.h"
+#include "nestcache/durability/durability.h"
 #include "nestcache/engine/engine.h"
 #include "nestcache/server/module_options.h"
 #include "nestcache/server/server.h"
@@ -27,12 +29,24 @@ int main(int argc, char** argv) {
   SystemClock clock;
   Tree tree(clock, tree_options(options));
   StatsRegistry stats;
-  Engine engine(tree, clock, stats, engine_options(options));
+  // --data-dir: the journal is loaded before the port opens, so no client sees a partial tree.
+  std::unique_ptr<Durability> durability;
+  if (!options.data_dir.empty()) {
+    durability = std::make_unique<Durability>(durability_options(options));
+    const RecoveryReport loaded = durability->open(tree, std::cerr);
+    if (!loaded.ok) {
+      std::cerr << "nestcached: " << loaded.error << "\n";
+      return 65;  // EX_DATAERR: the data directory cannot be loaded as it is
+    }
+  }
+  EngineOptions settings = engine_options(options);
+  settings.durability = durability.get();
+  Engine engine(tree, clock, stats, settings);
   // The pid file exists before the port accepts, so whoever waits for the port finds it.
   if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";
   int status = 0;
   try {
-    Server server(options, engine, stats);
+    Server server(options, engine, stats, durability.get());
     if (options.verbosity > 0) {
       std::cerr << "nestcached " << kVersion << " listening on " << options.listen << ":"
                 << server.port() << (options.compat ? " (compat)" : "") << "\n";
@@ -43,6 +57,8 @@ int main(int argc, char** argv) {
     std::cerr << "nestcached: " << e.what() << "\n";
     status = 71;  // EX_OSERR: could not bind, typically
   }
+  // After the workers: the last changes are written and synced before the process ends.
+  if (durability) durability->close();
   if (!options.pid_file.empty()) std::remove(options.pid_file.c_str());
   return status;
 }

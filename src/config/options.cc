@@ -79,6 +79,16 @@ po::options_description describe(Raw& raw, const Options& defaults) {
      "--max-segment-length segments)")
     ("max-get-line-length", po::value(&raw.max_get_line)->default_value("4m"),
      "the same for a get/gets line, e.g. 4m (2k..1024m)")
+    ("data-dir", po::value<std::string>(),
+     "make the tree durable: journal every change under this directory, and load it at start")
+    ("fsync", po::value<std::string>()->default_value(defaults.fsync),
+     "with --data-dir: always (fdatasync before replies), everysec (in the background once a "
+     "second), no (the kernel decides)")
+    ("persist", po::value<std::vector<std::string>>()->composing(),
+     "with --data-dir: journal only this top-level namespace (repeatable; default: all)")
+    ("truncate-corrupt-journal", po::bool_switch(),
+     "with --data-dir: cut the journal at damage instead of refusing to start (the damaged "
+     "part is kept as *.dropped)")
     ("verbose,v", po::value<int>()->implicit_value(1), "verbosity; -vv for more")
     ("config", po::value(&raw.config), "read options from this file (long names as keys)");
   // clang-format on
@@ -122,7 +132,8 @@ std::vector<std::string> read_config(const std::string& path) {
     const std::string key = trim(eq == std::string::npos ? line : line.substr(0, eq));
     if (key.empty()) continue;
     const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
-    if (key == "compat" || key == "strict-parents" || key == "disable-evictions") {
+    if (key == "compat" || key == "strict-parents" || key == "disable-evictions" ||
+        key == "truncate-corrupt-journal") {
       if (eq == std::string::npos || parse_bool(value)) from_file.push_back("--" + key);
     } else if (key == "verbose") {
       from_file.push_back("--verbose=" + value);
@@ -248,6 +259,22 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     options.verbosity = verbosity + (vm.count("verbose") ? vm["verbose"].as<int>() : 0);
     if (vm.count("pidfile")) options.pid_file = vm["pidfile"].as<std::string>();
     options.config_file = raw.config;
+    if (vm.count("data-dir")) options.data_dir = vm["data-dir"].as<std::string>();
+    require(vm.count("data-dir") == 0 || !options.data_dir.empty(), "--data-dir needs a directory");
+    options.fsync = vm["fsync"].as<std::string>();
+    require(options.fsync == "always" || options.fsync == "everysec" || options.fsync == "no",
+            "--fsync takes always, everysec or no");
+    if (vm.count("persist")) options.persist = vm["persist"].as<std::vector<std::string>>();
+    for (const std::string& name : options.persist) {
+      require(!name.empty() && name.size() <= options.max_segment &&
+                  name.find_first_of(" \t\r\n") == std::string::npos,
+              "--persist takes a top-level name (one segment): " + name);
+    }
+    options.truncate_corrupt_journal = vm["truncate-corrupt-journal"].as<bool>();
+    const bool durability_asked =
+        !options.persist.empty() || !vm["fsync"].defaulted() || options.truncate_corrupt_journal;
+    require(!options.data_dir.empty() || !durability_asked,
+            "--fsync, --persist and --truncate-corrupt-journal need --data-dir");
     if (!raw.extended.empty()) apply_extended(raw.extended, options);
   } catch (const std::exception& e) {
     parsed.message = std::string("nestcached: ") + e.what() + "\n";

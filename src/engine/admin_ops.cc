@@ -10,6 +10,7 @@ namespace nestcache::handlers {
 void flush_all(Call& call) {
   const Command& command = call.command;
   Counters::add(call.counters.cmd_flush);
+  if (!admitted(call, nullptr, kRecordOverhead)) return;
   const int64_t now = call.engine.clock().now();
   // memcached invalidates what exists at realtime(delay) - 1: "flush_all 1" acts at once.
   call.engine.tree().flush(
@@ -29,7 +30,7 @@ void cache_memlimit(Call& call) {
     reply.reply(Reply::memlimit_too_small);
   } else if (megabytes > kMaxMegabytes) {
     reply.reply(Reply::memlimit_not_bytes);
-  } else {
+  } else if (admitted(call, nullptr, kRecordOverhead)) {
     call.engine.tree().set_memory_limit(megabytes << 20);
     reply.reply(Reply::ok);
   }

@@ -8,6 +8,7 @@
 
 #include "nestcache/engine/engine.h"
 #include "nestcache/protocol/commands.h"
+#include "nestcache/protocol/composer.h"
 
 namespace nestcache {
 
@@ -20,6 +21,21 @@ struct Call {
   LongReply& more;
   bool close = false;  // set by a handler that ends the connection (quit)
 };
+
+// Whether the journal (when there is one) takes a change of about `bytes` at `path` (nullptr:
+// a change not of one path); when it does not, call.out has SERVER_ERROR out of disk space and
+// the handler must change nothing.
+inline bool admitted(Call& call, const Path* path, std::size_t bytes) {
+  DurabilityHooks* durability = call.engine.options().durability;
+  if (durability == nullptr || durability->admit(path, bytes)) [[likely]] {
+    return true;
+  }
+  Composer(call.out).reply(Reply::out_of_disk_space);
+  return false;
+}
+
+// Record bytes beyond a path and a value: framing, kind, revision, flags, exptime, lengths.
+inline constexpr std::size_t kRecordOverhead = 64;
 
 // Makes the first part of a long reply and leaves the rest, if any, in call.more.
 template <typename LongReplyPart>

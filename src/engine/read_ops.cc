@@ -72,6 +72,11 @@ void get_values(Call& call) {
   const Command& command = call.command;
   const int64_t deadline =
       touching(command.verb) ? absolute_exptime(command.exptime, call.engine.clock().now()) : 0;
+  // gat and gats journal a touch per key found.
+  if (touching(command.verb) &&
+      !admitted(call, nullptr, command.keys.size() * (kMaxSegmentLength + kRecordOverhead))) {
+    return;
+  }
   const std::size_t answered =
       answer_keys(call.engine, call.counters, command.verb, deadline, command.keys, call.out);
   if (answered == command.keys.size()) {

@@ -94,6 +94,7 @@ void stats(Call& call) {
     reply.stat("tree_valueless_nodes", t.nodes - t.items);
     reply.stat("tree_max_depth", t.max_depth);
     reply.stat("tree_pending_free", t.pending_free);
+    if (options.durability != nullptr) options.durability->stats(reply);
   } else if (group == "settings") {
     const ParseOptions& protocol = options.protocol;
     const TreeOptions& tree = engine.tree().options();

@@ -31,6 +31,11 @@ void store(Call& call) {
   const Command& command = call.command;
   Counters& counters = call.counters;
   Counters::add(counters.cmd_set);
+  // append and prepend journal the joined value, which -I bounds.
+  const bool joins = command.verb == Verb::append || command.verb == Verb::prepend;
+  const std::size_t value_bytes =
+      joins ? call.engine.options().protocol.max_item_size : command.data.size();
+  if (!admitted(call, &command.path, command.key.size() + value_bytes + kRecordOverhead)) return;
   StoreArgs args;
   args.mode = mode_of(command.verb);
   args.flags = command.flags;

@@ -9,6 +9,7 @@ void arith(Call& call) {
   const Command& command = call.command;
   Counters& counters = call.counters;
   const bool increment = command.verb == Verb::incr;
+  if (!admitted(call, &command.path, command.key.size() + 20 + kRecordOverhead)) return;
   const ArithResult result =
       arith_value(call.engine.tree(), command.path, increment, command.delta);
   Composer reply(call.out);
@@ -28,6 +29,7 @@ void arith(Call& call) {
 }
 
 void touch(Call& call) {
+  if (!admitted(call, &call.command.path, call.command.key.size() + kRecordOverhead)) return;
   const int64_t deadline = absolute_exptime(call.command.exptime, call.engine.clock().now());
   const bool hit = call.engine.tree().touch(call.command.path, deadline) == Status::touched;
   Counters::add(call.counters.cmd_touch);
@@ -36,6 +38,7 @@ void touch(Call& call) {
 }
 
 void remove(Call& call) {
+  if (!admitted(call, &call.command.path, call.command.key.size() + kRecordOverhead)) return;
   const bool hit = call.engine.tree().remove(call.command.path) == Status::deleted;
   Counters::add(hit ? call.counters.delete_hits : call.counters.delete_misses);
   Composer(call.out).reply(hit ? Reply::deleted : Reply::not_found);

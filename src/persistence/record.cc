@@ -17,12 +17,13 @@ bool has_path(RecordKind kind) {
       return true;
     case RecordKind::flush:
     case RecordKind::memory_limit:
+    case RecordKind::flush_pending:
       return false;
   }
   return false;
 }
 
-bool known_kind(uint8_t byte) { return byte >= 1 && byte <= 7; }
+bool known_kind(uint8_t byte) { return byte >= 1 && byte <= 8; }
 
 std::size_t path_size(const Path& path) {
   std::size_t n = 1;  // depth byte
@@ -147,6 +148,7 @@ std::size_t encoded_size(const Record& r) {
       return n + path_size(r.path);
     case RecordKind::flush:
     case RecordKind::memory_limit:
+    case RecordKind::flush_pending:
       return n + 8;
   }
   return n;
@@ -173,6 +175,7 @@ void encode_record(const Record& r, std::string& out) {
       put_path(r.path, out);
       break;
     case RecordKind::flush:
+    case RecordKind::flush_pending:
       put_le<int64_t>(r.flush_at, out);
       break;
     case RecordKind::memory_limit:
@@ -235,6 +238,7 @@ DecodedRecord decode_record(std::string_view bytes, const RecordLimits& limits) 
       in.path(limits, r.path);
       break;
     case RecordKind::flush:
+    case RecordKind::flush_pending:
       r.flush_at = in.fixed<int64_t>();
       break;
     case RecordKind::memory_limit:

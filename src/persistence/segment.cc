@@ -37,17 +37,34 @@ SegmentStop stop_for(FrameStatus status) {
 }
 
 // Offset just past the last non-zero byte of bytes[from...], or `from` when they are all zero.
+// Forward, a block at a time: the file is mapped, and the kernel reads ahead only for a reader
+// that goes forward (backwards, a fresh 64 MiB segment took ~1 s of readahead bookkeeping).
 std::size_t last_dirty(std::string_view bytes, std::size_t from) {
-  std::size_t at = bytes.size();
-  while (at > from && at % 8 != 0 && bytes[at - 1] == '\0') --at;
-  while (at >= from + 8) {
-    uint64_t word;
-    std::memcpy(&word, bytes.data() + at - 8, sizeof word);
-    if (word != 0) break;
-    at -= 8;
+  constexpr std::size_t kBlock = 64;
+  std::size_t dirty = from;
+  std::size_t at = from;
+  for (; at < bytes.size() && at % kBlock != 0; ++at) {
+    if (bytes[at] != '\0') dirty = at + 1;
   }
-  while (at > from && bytes[at - 1] == '\0') --at;
-  return at;
+  for (; at + kBlock <= bytes.size(); at += kBlock) {
+    uint64_t any = 0;
+    for (std::size_t i = 0; i < kBlock; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + at + i, sizeof word);
+      any |= word;
+    }
+    if (any == 0) continue;
+    for (std::size_t i = kBlock; i > 0; --i) {
+      if (bytes[at + i - 1] != '\0') {
+        dirty = at + i;
+        break;
+      }
+    }
+  }
+  for (; at < bytes.size(); ++at) {
+    if (bytes[at] != '\0') dirty = at + 1;
+  }
+  return dirty;
 }
 
 }  // namespace

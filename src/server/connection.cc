@@ -19,7 +19,8 @@ constexpr std::size_t kMaxBatchOutput = 1024 * 1024;
 }  // namespace
 
 Connection::Connection(int fd, EventLoop& loop, Engine& engine, Counters& counters,
-                       StatsRegistry& stats, std::function<void(Connection*)> on_close)
+                       StatsRegistry& stats, std::function<void(Connection*)> on_close,
+                       std::vector<Connection*>* held)
     : fd_(fd),
       loop_(loop),
       engine_(engine),
@@ -28,7 +29,8 @@ Connection::Connection(int fd, EventLoop& loop, Engine& engine, Counters& counte
       session_(engine, counters, fd),
       on_close_(std::move(on_close)),
       in_(kReadChunk),
-      idle_link_(this, loop.now()) {
+      idle_link_(this, loop.now()),
+      held_(held) {
   Counters::add(counters_.total_connections);
 }
 
@@ -69,6 +71,8 @@ void Connection::on_ready(uint32_t events) {
       if (events == 0) process();  // our turn, asked for with soon()
       // else: requests wait in the socket until the pending replies are made
       break;
+    case State::committing:
+      break;  // requests wait in the socket until the held replies are out
     case State::sending:
       send(State::reading);  // writable, or an error that send() will report
       break;
@@ -128,9 +132,17 @@ void Connection::process() {
   if (fed.state == SessionState::close) then = State::closed;
   if (out_.empty()) {
     become(then);
+  } else if (held_ != nullptr) {
+    then_ = then;
+    state_ = State::committing;
+    held_->push_back(this);
   } else {
     send(then);
   }
+}
+
+void Connection::release() {
+  if (state_ == State::committing) send(then_);
 }
 
 void Connection::send(State then) {

@@ -24,8 +24,11 @@ namespace nestcache {
 class Connection final : public EventLoop::Handler {
  public:
   // Takes ownership of `fd`, a connected TCP socket. `on_close` runs once, when it closes.
+  // With `held` (--data-dir), replies are not sent when made: the connection adds itself to
+  // `held` and waits for release(), which the worker calls once the round's changes are in the
+  // journal (the group commit).
   Connection(int fd, EventLoop& loop, Engine& engine, Counters& counters, StatsRegistry& stats,
-             std::function<void(Connection*)> on_close);
+             std::function<void(Connection*)> on_close, std::vector<Connection*>* held = nullptr);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -36,6 +39,8 @@ class Connection final : public EventLoop::Handler {
   void on_ready(uint32_t events) override;
   // Closes the socket at once, dropping unsent replies.
   void close();
+  // Sends the replies held for the group commit (nothing if it closed meanwhile).
+  void release();
 
   // Waiting for a request, with nothing of its own to do, since `since` or longer. A client in
   // the middle of a value's data block (the line read, `wanted_` known) is not waiting for a
@@ -52,6 +57,7 @@ class Connection final : public EventLoop::Handler {
   enum class State : uint8_t {
     reading,             // waiting for requests: EPOLLIN is watched
     working,             // more replies to make: a turn is asked for with soon()
+    committing,          // replies made, held until the round's changes are journaled
     sending,             // replies wait for the client to read them: EPOLLOUT is watched;
     sending_then_work,   //   ... then back to reading, to working,
     sending_then_close,  //   ... or closed
@@ -82,6 +88,8 @@ class Connection final : public EventLoop::Handler {
   std::size_t sent_ = 0;      // bytes of out_ the kernel has taken
   std::size_t wanted_ = 0;    // what the request at begin_ needs in all, when known (Fed::wanted)
   IdleList::Link idle_link_;  // last request handled or reply sent
+  std::vector<Connection*>* held_;  // the worker's connections awaiting the commit, or nullptr
+  State then_ = State::reading;     // committing: the state once the held replies are out
   State state_ = State::reading;
   uint32_t watched_ = EPOLLIN;
 };

@@ -26,4 +26,19 @@ EngineOptions engine_options(const Options& options) {
   return engine;
 }
 
+DurabilityOptions durability_options(const Options& options) {
+  DurabilityOptions durability;
+  durability.dir = options.data_dir;
+  durability.fsync = options.fsync == "always" ? FsyncPolicy::always
+                     : options.fsync == "no"   ? FsyncPolicy::no
+                                               : FsyncPolicy::everysec;
+  durability.persist = options.persist;
+  durability.truncate_corrupt = options.truncate_corrupt_journal;
+  durability.writers = options.threads;
+  // The largest record: a value of -I and the longest key a line can carry.
+  durability.max_record = options.max_item_size + options.max_line;
+  durability.verbosity = options.verbosity;
+  return durability;
+}
+
 }  // namespace nestcache

@@ -30,7 +30,7 @@ constexpr std::chrono::milliseconds kAcceptPause{100};
 // fail, and no handler throws.
 class Server::Impl {
  public:
-  Impl(const Options& options, Engine& engine, StatsRegistry& stats)
+  Impl(const Options& options, Engine& engine, StatsRegistry& stats, Durability* durability)
       : options_(options),
         engine_(engine),
         stats_(stats),
@@ -41,7 +41,8 @@ class Server::Impl {
         signals_(io_, SIGINT, SIGTERM) {
     for (std::size_t i = 0; i < options.threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_,
-                                                  std::chrono::seconds(options.idle_timeout)));
+                                                  std::chrono::seconds(options.idle_timeout),
+                                                  durability));
     }
     const tcp::endpoint endpoint(asio::ip::make_address(options.listen), options.port);
     acceptor_.open(endpoint.protocol());
@@ -156,8 +157,8 @@ class Server::Impl {
   bool stopping_ = false;  // touched only on the accepting thread
 };
 
-Server::Server(const Options& options, Engine& engine, StatsRegistry& stats)
-    : impl_(std::make_unique<Impl>(options, engine, stats)) {}
+Server::Server(const Options& options, Engine& engine, StatsRegistry& stats, Durability* durability)
+    : impl_(std::make_unique<Impl>(options, engine, stats, durability)) {}
 
 Server::~Server() = default;
 

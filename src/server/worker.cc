@@ -13,8 +13,8 @@
 namespace nestcache {
 
 Worker::Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers,
-               std::chrono::seconds idle_timeout)
-    : engine_(engine), counters_(counters), stats_(stats) {
+               std::chrono::seconds idle_timeout, Durability* durability)
+    : engine_(engine), counters_(counters), stats_(stats), durability_(durability) {
   if (idle_timeout.count() > 0) idle_.emplace(timers, loop_, counters_, idle_timeout);
 }
 
@@ -49,11 +49,13 @@ void Worker::stop() {
 }
 
 void Worker::open(int fd, const std::string& peer) {
-  auto connection =
-      std::make_unique<Connection>(fd, loop_, engine_, counters_, stats_, [this](Connection* gone) {
+  auto connection = std::make_unique<Connection>(
+      fd, loop_, engine_, counters_, stats_,
+      [this](Connection* gone) {
         if (idle_) idle_->forget(*gone);
         closed_.push_back(gone);
-      });
+      },
+      durability_ != nullptr ? &held_ : nullptr);
   if (stopping_) {
     connection->close();
   } else {
@@ -69,6 +71,13 @@ void Worker::open(int fd, const std::string& peer) {
 void Worker::run() {
   while (!stopping_ || !connections_.empty()) {
     loop_.run_once(std::chrono::milliseconds(-1));  // timers arrive as posted tasks
+    if (!held_.empty()) {
+      // The group commit: the round's changes reach the journal (and, under --fsync always,
+      // the disk) before any of its replies leave.
+      durability_->commit_round();
+      for (Connection* connection : held_) connection->release();
+      held_.clear();
+    }
     for (Connection* gone : closed_) connections_.erase(gone);
     closed_.clear();
   }

@@ -23,6 +23,7 @@
 #include "connection.h"
 #include "event_loop.h"
 #include "idle_timeout.h"
+#include "nestcache/durability/durability.h"
 #include "timers.h"
 
 namespace nestcache {
@@ -30,8 +31,9 @@ namespace nestcache {
 class Worker {
  public:
   // With an `idle_timeout` (-o idle_timeout; 0 = none), the worker's idle timer runs on `timers`.
+  // With `durability` (--data-dir), the replies of each round leave after its group commit.
   Worker(Engine& engine, Counters& counters, StatsRegistry& stats, Timers& timers,
-         std::chrono::seconds idle_timeout);
+         std::chrono::seconds idle_timeout, Durability* durability = nullptr);
   ~Worker();  // joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -56,6 +58,8 @@ class Worker {
   std::optional<IdleTimeout> idle_;  // with -o idle_timeout, until stop()
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> closed_;  // freed at the end of the round that closed them
+  Durability* durability_;
+  std::vector<Connection*> held_;  // replies made this round, awaiting its commit
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -209,6 +209,7 @@ auto Tree::with_shard(std::string_view top, Fn&& fn) {
 template <typename Fn>
 auto Tree::with_shard(Shard& shard, Fn&& fn) {
   const int64_t now = clock_.now();
+  catch_up(now);
   std::lock_guard lock(shard.mu);
   shard.advance(now);
   return fn(shard, now);

@@ -42,6 +42,7 @@ bool Tree::make_room(std::string_view top, uint64_t need, uint64_t limit) {
 Tree::~Tree() = default;
 
 void Tree::set_observer(ChangeObserver* observer) {
+  observer_ = observer;
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
@@ -49,8 +50,27 @@ void Tree::set_observer(ChangeObserver* observer) {
   }
 }
 
+void Tree::raise_cas(uint64_t at_least) {
+  uint64_t last = next_cas_.load(std::memory_order_relaxed);
+  while (last < at_least && !next_cas_.compare_exchange_weak(last, at_least)) {
+  }
+}
+
+void Tree::report_global(Change& change) const {
+  const Path none;
+  change.path = &none;
+  change.cas = next_cas_.load(std::memory_order_relaxed);
+  observer_->on_change(change);
+}
+
 bool Tree::set_memory_limit(uint64_t limit) {
   memory_limit_.store(limit, std::memory_order_relaxed);
+  if (observer_ != nullptr) {
+    Change change;
+    change.kind = ChangeKind::memory_limit;
+    change.memory_limit = limit;
+    report_global(change);
+  }
   if (limit == 0) return true;
   if (options_.evict) {
     for (std::size_t i = 0; i < kShards; ++i) {
@@ -113,7 +133,11 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           // Born with a value slot and room for the value (parent may move).
           target = shard.create_child(parent, path[last], true, value->data.size());
         }
-        if (!policy.unique_on_hit) cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (value->cas != 0) {
+          cas = value->cas;
+        } else if (!policy.unique_on_hit) {
+          cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
+        }
         target = shard.set_value(target, value->data, value->flags, cas);
         if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
         if (policy.counts_as_item) shard.count_store();
@@ -183,6 +207,25 @@ Status Tree::remove_value(const Path& path) {
 
 void Tree::flush(int64_t when) {
   const int64_t now = clock_.now();
+  if (observer_ != nullptr) {
+    if (when <= now) {
+      flush_everything(now, false);
+      return;
+    }
+    // Pending for every shard at once: the first request at or after `when` applies it.
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(kShards);
+    for (std::size_t i = 0; i < kShards; ++i) {
+      locks.emplace_back(shards_[i].mu);
+      shards_[i].flush_at = 0;
+    }
+    pending_flush_at_.store(when, std::memory_order_relaxed);
+    Change change;
+    change.kind = ChangeKind::flush_pending;
+    change.time = when;
+    report_global(change);
+    return;
+  }
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
@@ -196,8 +239,25 @@ void Tree::flush(int64_t when) {
   }
 }
 
+void Tree::flush_everything(int64_t time, bool pending) const {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(kShards);
+  for (std::size_t i = 0; i < kShards; ++i) locks.emplace_back(shards_[i].mu);
+  if (pending && pending_flush_at_.load(std::memory_order_relaxed) != time) return;
+  pending_flush_at_.store(0, std::memory_order_relaxed);
+  Change change;
+  change.kind = ChangeKind::flush;
+  change.time = time;
+  report_global(change);
+  for (std::size_t i = 0; i < kShards; ++i) {
+    shards_[i].flush_at = 0;
+    shards_[i].clear();
+  }
+}
+
 bool Tree::collect(std::size_t budget) {
   const int64_t now = clock_.now();
+  catch_up(now);
   bool more = false;
   Released released;
   for (std::size_t i = 0; i < kShards; ++i) {
@@ -215,6 +275,7 @@ bool Tree::collect(std::size_t budget) {
 TreeStats Tree::stats() const {
   TreeStats stats;
   const int64_t now = clock_.now();
+  catch_up(now);
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);

@@ -25,7 +25,7 @@ def crc32c(data):
 
 assert crc32c(b"123456789") == 0xE3069283
 
-STORE, TOUCH, REMOVE, REMOVE_VALUE, EXPIRE, FLUSH, MEMORY_LIMIT = range(1, 8)
+STORE, TOUCH, REMOVE, REMOVE_VALUE, EXPIRE, FLUSH, MEMORY_LIMIT, FLUSH_PENDING = range(1, 9)
 
 
 def path(segments):
@@ -44,7 +44,7 @@ def record(kind, revision, segments=(), data=b"", flags=0, exptime=0, flush_at=0
         body += struct.pack("<q", exptime) + path(segments)
     elif kind in (REMOVE, REMOVE_VALUE, EXPIRE):
         body += path(segments)
-    elif kind == FLUSH:
+    elif kind in (FLUSH, FLUSH_PENDING):
         body += struct.pack("<q", flush_at)
     elif kind == MEMORY_LIMIT:
         body += struct.pack("<Q", limit)
@@ -72,6 +72,7 @@ def records():
         record(FLUSH, 7, flush_at=1700000200),
         record(MEMORY_LIMIT, 8, limit=64 << 20),
         record(STORE, 9, [b"a"] * 4, b"v" * 64),
+        record(FLUSH_PENDING, 10, flush_at=1700000300),
     ]
 
 

@@ -22,38 +22,11 @@
 namespace nestcache::persistence {
 namespace {
 
+using testing::FaultyFileOps;
 using testing::make_record;
 using testing::scan;
 using testing::TempDir;
 using testing::write_file;
-
-// The real calls, with failures switched on by the test.
-class FaultyFileOps final : public FileOps {
- public:
-  std::atomic<int> fdatasync_errno{0};
-  std::atomic<int> fallocate_errno{0};
-  std::atomic<int> pwrite_errno{0};
-
-  ssize_t pwrite(int fd, const void* data, std::size_t size, off_t offset) override {
-    if (const int e = pwrite_errno.load()) {
-      errno = e;
-      return -1;
-    }
-    return system_file_ops().pwrite(fd, data, size, offset);
-  }
-  int fdatasync(int fd) override {
-    if (const int e = fdatasync_errno.load()) {
-      errno = e;
-      return -1;
-    }
-    return system_file_ops().fdatasync(fd);
-  }
-  int fsync(int fd) override { return system_file_ops().fsync(fd); }
-  int fallocate(int fd, off_t offset, off_t length) override {
-    if (const int e = fallocate_errno.load()) return e;
-    return system_file_ops().fallocate(fd, offset, length);
-  }
-};
 
 JournalOptions small_segments(const std::string& dir, FileOps* ops = nullptr) {
   JournalOptions options;

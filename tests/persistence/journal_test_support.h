@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "nestcache/persistence/file_ops.h"
 #include "nestcache/persistence/journal_reader.h"
 #include "nestcache/persistence/record.h"
 
@@ -143,5 +145,33 @@ inline Scanned scan(const std::string& dir, bool truncate_corrupt = false,
   out.report = scan_journal(options, [&](const Record& r) { out.records.emplace_back(r); });
   return out;
 }
+
+// The real calls, with failures switched on by the test.
+class FaultyFileOps final : public FileOps {
+ public:
+  std::atomic<int> fdatasync_errno{0};
+  std::atomic<int> fallocate_errno{0};
+  std::atomic<int> pwrite_errno{0};
+
+  ssize_t pwrite(int fd, const void* data, std::size_t size, off_t offset) override {
+    if (const int e = pwrite_errno.load()) {
+      errno = e;
+      return -1;
+    }
+    return system_file_ops().pwrite(fd, data, size, offset);
+  }
+  int fdatasync(int fd) override {
+    if (const int e = fdatasync_errno.load()) {
+      errno = e;
+      return -1;
+    }
+    return system_file_ops().fdatasync(fd);
+  }
+  int fsync(int fd) override { return system_file_ops().fsync(fd); }
+  int fallocate(int fd, off_t offset, off_t length) override {
+    if (const int e = fallocate_errno.load()) return e;
+    return system_file_ops().fallocate(fd, offset, length);
+  }
+};
 
 }  // namespace nestcache::persistence::testing

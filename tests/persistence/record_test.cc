@@ -71,6 +71,10 @@ TEST(RecordTest, EdgeValuesRoundTrip) {
   limit.kind = RecordKind::memory_limit;
   limit.memory_limit = UINT64_MAX;
   expect_round_trip(limit);
+  Record pending;
+  pending.kind = RecordKind::flush_pending;
+  pending.flush_at = 1700000000;
+  expect_round_trip(pending);
 }
 
 TEST(RecordTest, CheckRefusesWhatCannotBeReadBack) {
@@ -135,7 +139,7 @@ TEST(RecordTest, LengthFieldsAreCheckedBeforeUse) {
   EXPECT_EQ(decode_record(seg).error, RecordError::bad_segment);
 
   std::string kind = encode(o.record);
-  for (int k : {0, 8, 255}) {
+  for (int k : {0, 9, 255}) {
     kind[0] = static_cast<char>(k);
     EXPECT_EQ(decode_record(kind).error, RecordError::bad_kind);
   }

@@ -28,7 +28,9 @@ ALLOWED = {
     "persistence": {"common"},
     "engine": {"common", "protocol", "tree", "stats"},
     "session": {"common", "protocol", "tree", "stats", "engine"},
-    "server": {"common", "protocol", "tree", "stats", "engine", "session", "config"},
+    "durability": {"common", "protocol", "tree", "stats", "engine", "persistence"},
+    "server": {"common", "protocol", "tree", "stats", "engine", "session", "config",
+               "durability"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"nestcache/([a-z_]+)/')
 

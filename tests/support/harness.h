@@ -25,11 +25,13 @@ namespace nestcache {
 
 class Harness {
  public:
-  explicit Harness(const Options& options = {})
+  // With `durability`, the engine asks it to admit writes and reports its stats (the caller
+  // opens it over tree() before the first request).
+  explicit Harness(const Options& options = {}, DurabilityHooks* durability = nullptr)
       : clock_(kStart),
         tree_(clock_, tree_options(options)),
         counters_(registry_.make_counters()),
-        engine_(tree_, clock_, registry_, engine_options(options)),
+        engine_(tree_, clock_, registry_, with_durability(engine_options(options), durability)),
         session_(std::make_unique<Session>(engine_, counters_)) {}
 
   // Feeds `request` (one or more pipelined requests, complete) as a connection would, and
@@ -78,6 +80,11 @@ class Harness {
   Tree& tree() { return tree_; }
 
  private:
+  static EngineOptions with_durability(EngineOptions options, DurabilityHooks* durability) {
+    options.durability = durability;
+    return options;
+  }
+
   ManualClock clock_;
   Tree tree_;
   StatsRegistry registry_;

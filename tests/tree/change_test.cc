@@ -27,6 +27,7 @@ struct Seen {
   uint32_t flags = 0;
   int64_t exptime = 0;
   int64_t time = 0;
+  uint64_t memory_limit = 0;
   uint64_t cas = 0;
 };
 
@@ -40,6 +41,7 @@ class Recorder final : public ChangeObserver {
     seen.flags = change.value.flags;
     seen.exptime = change.kind == ChangeKind::store ? change.value.exptime : change.exptime;
     seen.time = change.time;
+    seen.memory_limit = change.memory_limit;
     seen.cas = change.cas;
     if (change.kind == ChangeKind::store) {
       EXPECT_EQ(change.cas, change.value.cas);
@@ -48,8 +50,9 @@ class Recorder final : public ChangeObserver {
   }
   // The kinds and paths seen, as "kind path" lines.
   std::vector<std::string> lines() const {
-    static const char* const kNames[] = {"store",  "touch", "remove", "remove_value",
-                                         "expire", "evict", "flush"};
+    static const char* const kNames[] = {"store",        "touch",         "remove",
+                                         "remove_value", "expire",        "evict",
+                                         "flush",        "flush_pending", "memory_limit"};
     std::vector<std::string> out;
     for (const Seen& seen : all) {
       out.push_back(std::string(kNames[static_cast<int>(seen.kind)]) + " " + seen.path);
@@ -162,23 +165,70 @@ TEST_F(ChangeEvictionTest, AnEvictionNamesTheValueThatWent) {
   EXPECT_EQ(recorder_.all.back().path, "ns k11");
 }
 
-TEST_F(ChangeTest, AFlushIsReportedByEveryShardWithItsTime) {
+// With an observer, a flush empties every shard at once and is one change: a journal replays
+// it in its place among the others (per-shard events could not be: the shard of a name is
+// chosen by a per-process hash).
+TEST_F(ChangeTest, AFlushIsOneChangeWithItsTime) {
   put({"a"}, "1");
+  put({"b", "c"}, "2");
   recorder_.all.clear();
   tree_.flush(kStart);  // at once
-  ASSERT_EQ(recorder_.all.size(), Tree::kShardCount);
-  for (const Seen& seen : recorder_.all) {
-    EXPECT_EQ(seen.kind, ChangeKind::flush);
-    EXPECT_EQ(seen.path, "");
-    EXPECT_EQ(seen.time, kStart);
-  }
-  recorder_.all.clear();
-  tree_.flush(kStart + 30);  // delayed: reported when it happens
-  EXPECT_THAT(recorder_.all, IsEmpty());
+  EXPECT_THAT(recorder_.lines(), ElementsAre("flush "));
+  EXPECT_EQ(recorder_.all[0].time, kStart);
+  EXPECT_EQ(tree_.stats().items, 0u);
+}
+
+TEST_F(ChangeTest, ADelayedFlushIsAnnouncedThenAppliedOnceWhenDue) {
+  tree_.flush(kStart + 30);
+  put({"a"}, "1");  // stored before the flush is due: it goes with it
+  at(29);
+  EXPECT_TRUE(tree_.read({"a"}, [](const ValueView&) {}));
   at(30);
-  collect_all(tree_);
-  ASSERT_EQ(recorder_.all.size(), Tree::kShardCount);
+  put({"b"}, "2");  // the first request at or after the deadline applies the flush first
+  EXPECT_THAT(recorder_.lines(), ElementsAre("flush_pending ", "store a", "flush ", "store b"));
   EXPECT_EQ(recorder_.all[0].time, kStart + 30);
+  EXPECT_EQ(recorder_.all[2].time, kStart + 30);
+  EXPECT_FALSE(tree_.read({"a"}, [](const ValueView&) {}));
+  EXPECT_TRUE(tree_.read({"b"}, [](const ValueView&) {}));
+  collect_all(tree_);
+  (void)tree_.stats();
+  EXPECT_EQ(recorder_.all.size(), 4u);  // applied once, whoever looks next
+}
+
+TEST_F(ChangeTest, ALaterFlushReplacesAPendingOne) {
+  tree_.flush(kStart + 30);
+  tree_.flush(kStart);  // at once, and the pending one is gone
+  put({"a"}, "1");
+  at(40);
+  collect_all(tree_);
+  EXPECT_TRUE(tree_.read({"a"}, [](const ValueView&) {}));
+  EXPECT_THAT(recorder_.lines(), ElementsAre("flush_pending ", "flush ", "store a"));
+}
+
+TEST_F(ChangeTest, AMemoryLimitIsReported) {
+  ASSERT_TRUE(tree_.set_memory_limit(uint64_t{8} << 20));
+  ASSERT_EQ(recorder_.all.size(), 1u);
+  EXPECT_EQ(recorder_.all[0].kind, ChangeKind::memory_limit);
+  EXPECT_EQ(recorder_.all[0].memory_limit, uint64_t{8} << 20);
+}
+
+// A journal's replay restores a value with the unique it had; the counter goes on above it.
+TEST_F(ChangeTest, AValueCanKeepAGivenUniqueAndTheCounterIsRaised) {
+  NewValue value;
+  value.data = "v";
+  value.cas = 1000;
+  UpdatePolicy policy;
+  policy.create = true;
+  const UpdateResult result =
+      tree_.update({"a", "b"}, policy, [&](const ValueView*) { return &value; });
+  ASSERT_EQ(result.outcome, UpdateOutcome::stored);
+  EXPECT_EQ(result.cas, 1000u);
+  EXPECT_EQ(recorder_.all.back().cas, 1000u);
+  tree_.raise_cas(1000);
+  tree_.raise_cas(7);  // never lowered
+  EXPECT_EQ(tree_.last_cas(), 1000u);
+  put({"c"}, "1");
+  EXPECT_EQ(recorder_.all.back().cas, 1001u);
 }
 
 TEST_F(ChangeTest, DetachedObserverSeesNothing) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "nestcache/engine/durability_hooks.h"
 #include "nestcache/protocol/parser.h"
 
 namespace nestcache {
@@ -24,6 +25,8 @@ struct EngineOptions {
   ParseOptions protocol;  // --compat, --key-separator and the key, item and line limits
   int verbosity = 0;      // -v; `verbosity` changes it at run time
   ServerFigures server;
+  // The journal's admission and figures (--data-dir); nullptr: none. Outlives the engine.
+  DurabilityHooks* durability = nullptr;
 };
 
 }  // namespace nestcache

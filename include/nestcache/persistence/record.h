@@ -14,13 +14,14 @@ namespace nestcache::persistence {
 
 // The kind byte on disk: values are part of the format and never change meaning.
 enum class RecordKind : uint8_t {
-  store = 1,         // a value set at path (any storage command, incr/decr)
-  touch = 2,         // a new deadline for the node at path
-  remove = 3,        // the node at path and its subtree deleted
-  remove_value = 4,  // the value at path dropped, the node kept (delete of a value, eviction)
-  expire = 5,        // the node at path and its subtree expired
-  flush = 6,         // flush_all at flush_at
-  memory_limit = 7,  // cache_memlimit
+  store = 1,          // a value set at path (any storage command, incr/decr)
+  touch = 2,          // a new deadline for the node at path
+  remove = 3,         // the node at path and its subtree deleted
+  remove_value = 4,   // the value at path dropped, the node kept (delete of a value, eviction)
+  expire = 5,         // the node at path and its subtree expired
+  flush = 6,          // flush_all emptied the tree here (flush_at: when it was due)
+  memory_limit = 7,   // cache_memlimit
+  flush_pending = 8,  // flush_all <delay>: the tree is to be emptied at flush_at
 };
 
 // One change. Which fields count depends on `kind`; the others are ignored by the encoder and
@@ -33,7 +34,7 @@ struct Record {
   std::string_view data;      // store
   uint32_t flags = 0;         // store
   int64_t exptime = 0;        // store, touch: absolute Unix time, 0 = never
-  int64_t flush_at = 0;       // flush: absolute Unix time (<= now at replay: at once)
+  int64_t flush_at = 0;       // flush, flush_pending: absolute Unix time
   uint64_t memory_limit = 0;  // memory_limit: bytes, 0 = unlimited
 
   friend bool operator==(const Record& a, const Record& b);

@@ -1,9 +1,10 @@
 // How the daemon's Options become each module's own settings: the tree's (-m, -M,
-// --strict-parents, --max-depth) and the engine's (the protocol's rules, -v, the figures
-// `stats` reports). Each module sees only its own struct.
+// --strict-parents, --max-depth), the engine's (the protocol's rules, -v, the figures `stats`
+// reports) and the journal's (--data-dir). Each module sees only its own struct.
 #pragma once
 
 #include "nestcache/config/options.h"
+#include "nestcache/durability/durability.h"
 #include "nestcache/engine/engine_options.h"
 #include "nestcache/tree/tree.h"
 
@@ -11,5 +12,7 @@ namespace nestcache {
 
 TreeOptions tree_options(const Options& options);
 EngineOptions engine_options(const Options& options);
+// --data-dir and the settings that go with it (meaningful only when data_dir is set).
+DurabilityOptions durability_options(const Options& options);
 
 }  // namespace nestcache

@@ -11,10 +11,14 @@
 
 namespace nestcache {
 
+class Durability;
+
 class Server {
  public:
-  // Binds at once (throws std::system_error if it cannot); run() serves until stop().
-  Server(const Options& options, Engine& engine, StatsRegistry& stats);
+  // Binds at once (throws std::system_error if it cannot); run() serves until stop(). With
+  // `durability` (--data-dir, opened), each worker round's replies wait for its group commit.
+  Server(const Options& options, Engine& engine, StatsRegistry& stats,
+         Durability* durability = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -11,13 +11,15 @@
 namespace nestcache {
 
 enum class ChangeKind : uint8_t {
-  store,         // a value written at `path` (set add replace append prepend cas incr decr)
-  touch,         // `path`'s deadline is now `exptime` (touch, gat, gats)
-  remove,        // the node at `path` went with its whole subtree (delete)
-  remove_value,  // only the value at `path` went; the node stays while it has children
-  expire,        // the node at `path` went with its whole subtree: its deadline passed
-  evict,         // the value at `path` went to make room under the memory budget
-  flush,         // one shard emptied by flush_all (one event per shard; `time` is the flush's)
+  store,          // a value written at `path` (set add replace append prepend cas incr decr)
+  touch,          // `path`'s deadline is now `exptime` (touch, gat, gats)
+  remove,         // the node at `path` went with its whole subtree (delete)
+  remove_value,   // only the value at `path` went; the node stays while it has children
+  expire,         // the node at `path` went with its whole subtree: its deadline passed
+  evict,          // the value at `path` went to make room under the memory budget
+  flush,          // flush_all emptied the tree (`time`: when it was due); see below
+  flush_pending,  // flush_all <delay>: the tree will be emptied at `time` (observer mode)
+  memory_limit,   // cache_memlimit: the budget is now `memory_limit` bytes
 };
 
 // What changed. Ancestors a change leaves empty are pruned with it and not reported apart.
@@ -29,8 +31,10 @@ struct Change {
   ValueView value;
   // touch: the node's new absolute deadline (0 = never).
   int64_t exptime = 0;
-  // flush: when the flush was due (absolute Unix time).
+  // flush, flush_pending: when the flush was or is due (absolute Unix time).
   int64_t time = 0;
+  // memory_limit: the new budget in bytes (0 = unlimited).
+  uint64_t memory_limit = 0;
   // store: the new unique (== value.cas). Every other kind: the latest unique taken from the
   // tree's counter when it happened (only values take uniques, so the numbering of cas values
   // is memcached's; a journal orders non-store events after that store).
@@ -40,6 +44,9 @@ struct Change {
 // Sees every change of a tree. on_change runs under the lock of the shard where the change
 // happens, so the changes of one namespace (a top-level node and its subtree) arrive in the
 // order they happened; those of different namespaces may arrive from several threads at once.
+// With an observer attached a flush empties every shard under all their locks at once, and
+// flush and flush_pending are reported once, under those locks: they are ordered with every
+// other change. memory_limit is reported under no lock (it orders nothing).
 // It must be quick, must not call the tree, and must copy what it keeps.
 //
 // Lifetime: attached with Tree::set_observer before the tree serves, and must outlive the tree

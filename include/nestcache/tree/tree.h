@@ -66,6 +66,9 @@ struct NewValue {
   uint32_t flags = 0;
   int64_t exptime = 0;        // absolute (see absolute_exptime), 0 = never
   bool keep_exptime = false;  // the node keeps its deadline and `exptime` is ignored
+  // 0: the value takes the next unique. Otherwise the value keeps this one (a journal's replay
+  // restores what was acknowledged; the counter is then raised with raise_cas).
+  uint64_t cas = 0;
 };
 
 // How Tree::update treats a missing node and the memory budget.
@@ -196,7 +199,10 @@ class Tree {
   bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
                  absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
 
-  // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes.
+  // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes. A later
+  // flush replaces a pending one, as in memcached. With an observer attached, a flush empties
+  // every shard under all their locks at once and is reported as one change (a delayed one
+  // also when it is asked for, as flush_pending), so that a journal can replay it exactly.
   void flush(int64_t when);
 
   // Background work for one pass: applies due flushes, detaches expired nodes, and frees up to
@@ -215,6 +221,10 @@ class Tree {
   // Reports every change from now on to `observer` (nullptr: to nobody); see change.h. Set it
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
+  // The last unique handed out (0: none yet).
+  uint64_t last_cas() const { return next_cas_.load(std::memory_order_relaxed); }
+  // The next unique will be above `at_least` (after a replay restored values' uniques).
+  void raise_cas(uint64_t at_least);
 
   class Shard;
   static constexpr std::size_t kShardBits = 6;
@@ -266,6 +276,24 @@ class Tree {
   const Clock& clock_;
   TreeOptions options_;
   std::unique_ptr<Shard[]> shards_;
+  // With an observer: empties every shard under all their locks and reports one flush due at
+  // `time`, clearing any pending one. `pending`: only if the pending flush is still the one due
+  // at `time` (another thread may have applied it, or a later flush_all replaced it).
+  void flush_everything(int64_t time, bool pending) const;
+  // Applies a pending flush (observer mode) once it is due; one relaxed load when none is.
+  void catch_up(int64_t now) const {
+    const int64_t pending = pending_flush_at_.load(std::memory_order_relaxed);
+    if (pending != 0 && pending <= now) [[unlikely]] {
+      flush_everything(pending, true);
+    }
+  }
+  // Hands a change that belongs to no shard (flush, flush_pending, memory_limit) to the
+  // observer.
+  void report_global(Change& change) const;
+
+  ChangeObserver* observer_ = nullptr;
+  // Observer mode's delayed flush (0: none): due for every shard at once (flush()).
+  mutable std::atomic<int64_t> pending_flush_at_{0};
   std::atomic<uint64_t> next_cas_{0};    // the last unique taken
   std::atomic<uint64_t> used_bytes_{0};  // every shard's accounted bytes, summed
   std::atomic<uint64_t> memory_limit_;

@@ -1,0 +1,130 @@
+// --data-dir: the tree made durable. Every change the tree reports (change.h) becomes a journal
+// record (persistence/); the server commits a worker's records once per event-loop round, before
+// that round's replies leave (group commit); a restart replays the journal into the tree.
+//
+// Threads: on_change runs on whichever thread changes the tree (workers, the reclaimer), under a
+// shard lock; admit and stats on workers; commit_round on workers at the end of their rounds;
+// the --fsync everysec thread in the background. One mutex orders the appends and the writes;
+// fdatasync runs outside it, so a slow disk never holds a shard lock.
+//
+// Failure: a write or fdatasync that fails makes what is on disk unknown, so the process stops
+// (one log line, exit status 74) before any reply that depends on it leaves: nothing unsaved is
+// ever acknowledged (PostgreSQL's fsync lesson).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nestcache/engine/durability_hooks.h"
+#include "nestcache/persistence/journal_writer.h"
+#include "nestcache/tree/change.h"
+#include "nestcache/tree/tree.h"
+
+namespace nestcache {
+
+// Redis's appendfsync names and meanings.
+enum class FsyncPolicy : uint8_t {
+  always,    // write + fdatasync at the end of each round, before its replies
+  everysec,  // write at the end of each round; fdatasync in the background once a second
+  no,        // write at the end of each round; the kernel syncs when it likes
+};
+
+struct DurabilityOptions {
+  std::string dir;  // --data-dir (the journal lives here)
+  FsyncPolicy fsync = FsyncPolicy::everysec;
+  // --persist: the top-level names journaled; empty: all.
+  std::vector<std::string> persist;
+  bool truncate_corrupt = false;  // --truncate-corrupt-journal
+  // Commands in flight at once (the worker threads): room for that many of the largest records
+  // (`max_record`) is kept in the segment before a change is admitted.
+  std::size_t writers = 4;
+  std::size_t max_record = std::size_t{1} << 20;  // the largest value and key (-I)
+  uint64_t segment_size = uint64_t{64} << 20;
+  int verbosity = 0;                         // -v: progress lines while loading
+  persistence::FileOps* file_ops = nullptr;  // tests inject disk failures here
+};
+
+// What the start-up load found and did.
+struct RecoveryReport {
+  bool ok = false;
+  std::string error;        // !ok: why the server must not start (file and offset named)
+  uint64_t records = 0;     // records replayed
+  uint64_t revision = 0;    // the highest revision on disk: uniques continue above it
+  uint64_t load_us = 0;     // the scan and the replay
+  std::string journal_log;  // the scan's one line (torn tail, cut, clean)
+};
+
+class Durability final : public ChangeObserver, public DurabilityHooks {
+ public:
+  explicit Durability(DurabilityOptions options);
+  // Stops the background thread and commits (write + fdatasync) what is left.
+  ~Durability() override;
+  Durability(const Durability&) = delete;
+  Durability& operator=(const Durability&) = delete;
+
+  // Before the tree serves: replays the journal into `tree` (which must be empty and have no
+  // observer), opens the journal for appending, attaches itself as the tree's observer and
+  // starts the background thread. Logs to `log` (the torn tail's line always; progress with
+  // -v). The tree is journaled from then on; on !ok it is left unobserved and must not serve.
+  RecoveryReport open(Tree& tree, std::ostream& log);
+
+  // ChangeObserver: one record per change of a journaled namespace, appended to the buffer.
+  void on_change(const Change& change) override;
+
+  // DurabilityHooks: false while the disk cannot take a record of `bytes` (checked again at
+  // most every 100 ms); writes to namespaces that are not journaled are always admitted.
+  bool admit(const Path* path, std::size_t bytes) override;
+  void stats(Composer& reply) const override;
+
+  // The group commit, at the end of a worker's round and before its replies: writes what is
+  // buffered (everysec, no) and fdatasyncs it (always) unless another thread's commit already
+  // covered it. Stops the process on failure.
+  void commit_round();
+
+  // Detaches from the tree and commits what is left; call before the tree stops serving ends.
+  void close();
+
+ private:
+  bool persisted(std::string_view top) const;
+  // Writes the buffer (under mu_); returns how many records are on the kernel's side now.
+  uint64_t write_locked();
+  void sync_written(uint64_t written);
+  void background();
+  [[noreturn]] void die(const std::string& why) const;
+
+  const DurabilityOptions options_;
+  persistence::JournalWriter writer_;
+  Tree* tree_ = nullptr;
+
+  mutable std::mutex mu_;       // the writer's buffer and segment (appends, writes, cuts)
+  std::string broken_;          // an append that failed: the next commit stops the process
+  int64_t retry_after_us_ = 0;  // a full disk: refuse without asking again until then
+
+  std::atomic<uint64_t> appended_{0};  // records appended
+  std::atomic<uint64_t> written_{0};   // ... of which write() has handed to the kernel
+  std::atomic<uint64_t> synced_{0};    // ... of which fdatasync has made durable
+  std::mutex sync_mu_;                 // one fdatasync at a time: the others wait and reuse it
+
+  std::atomic<uint64_t> refused_{0};  // writes refused with out of disk space
+  std::atomic<bool> disk_full_{false};
+  std::atomic<uint64_t> sync_count_{0};
+  mutable std::mutex latency_mu_;
+  std::vector<uint32_t> sync_latency_us_;  // the last fdatasyncs' latencies (a ring)
+  std::size_t latency_next_ = 0;
+  RecoveryReport recovered_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace nestcache

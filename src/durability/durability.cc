@@ -1,0 +1,175 @@
+// Changes -> records -> the journal, and the group commit (durability.h).
+#include "nestcache/durability/durability.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+
+#include "record_of.h"
+
+namespace nestcache {
+namespace {
+
+using persistence::JournalError;
+using persistence::JournalErrorKind;
+
+// Extra room kept for the small records of expiry and eviction (the reclaimer's, never admitted).
+constexpr uint64_t kSlack = 64 * 1024;
+// After a full disk, how long writes are refused before the disk is asked again.
+constexpr int64_t kFullDiskRetryUs = 100 * 1000;
+constexpr std::size_t kLatencySamples = 1024;
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+persistence::JournalOptions journal_options(const DurabilityOptions& options) {
+  persistence::JournalOptions journal;
+  journal.dir = options.dir;
+  journal.segment_size = options.segment_size;
+  journal.file_ops = options.file_ops;
+  return journal;
+}
+
+}  // namespace
+
+Durability::Durability(DurabilityOptions options)
+    : options_(std::move(options)), writer_(journal_options(options_)) {
+  sync_latency_us_.reserve(kLatencySamples);
+}
+
+Durability::~Durability() { close(); }
+
+bool Durability::persisted(std::string_view top) const {
+  if (options_.persist.empty()) return true;
+  return std::find(options_.persist.begin(), options_.persist.end(), top) != options_.persist.end();
+}
+
+void Durability::on_change(const Change& change) {
+  if (!change.path->empty() && !persisted((*change.path)[0])) return;
+  const persistence::Record record = record_of(change);
+  std::lock_guard lock(mu_);
+  if (!broken_.empty()) return;
+  const JournalError error = writer_.append(record);
+  if (!error.ok()) {
+    // The change is applied and cannot be journaled: no reply may say it was saved.
+    broken_ = error.message();
+    return;
+  }
+  appended_.fetch_add(1, std::memory_order_release);
+}
+
+bool Durability::admit(const Path* path, std::size_t bytes) {
+  if (path != nullptr && !path->empty() && !persisted((*path)[0])) return true;
+  const uint64_t headroom = options_.writers * (options_.max_record + 1024) + kSlack;
+  std::lock_guard lock(mu_);
+  if (disk_full_.load(std::memory_order_relaxed) && now_us() < retry_after_us_) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const JournalError error = writer_.reserve(bytes + headroom);
+  if (error.kind == JournalErrorKind::no_space || error.kind == JournalErrorKind::io) {
+    if (!disk_full_.exchange(true, std::memory_order_relaxed)) {
+      std::cerr << "nestcached: " << error.message() << "; refusing writes until there is room\n";
+    }
+    retry_after_us_ = now_us() + kFullDiskRetryUs;
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (!error.ok()) return false;  // failed: the next commit stops the process
+  if (disk_full_.exchange(false, std::memory_order_relaxed)) {
+    std::cerr << "nestcached: journal: there is room again; writes are accepted\n";
+  }
+  return true;
+}
+
+uint64_t Durability::write_locked() {
+  const uint64_t appended = appended_.load(std::memory_order_acquire);
+  if (writer_.pending_bytes() > 0) {
+    const JournalError error = writer_.write();
+    if (!error.ok()) die(error.message());
+  }
+  written_.store(appended, std::memory_order_release);
+  return appended;
+}
+
+void Durability::sync_written(uint64_t written) {
+  if (synced_.load(std::memory_order_acquire) >= written) return;
+  std::lock_guard lock(sync_mu_);
+  // Another thread's fdatasync, begun after our write, may have covered us meanwhile.
+  if (synced_.load(std::memory_order_acquire) >= written) return;
+  const uint64_t covered = written_.load(std::memory_order_acquire);
+  const int64_t start = now_us();
+  const JournalError error = writer_.sync();
+  if (!error.ok()) die(error.message());
+  const auto took = static_cast<uint32_t>(std::min<int64_t>(now_us() - start, UINT32_MAX));
+  sync_count_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard latency(latency_mu_);
+    if (sync_latency_us_.size() < kLatencySamples) {
+      sync_latency_us_.push_back(took);
+    } else {
+      sync_latency_us_[latency_next_] = took;
+    }
+    latency_next_ = (latency_next_ + 1) % kLatencySamples;
+  }
+  synced_.store(covered, std::memory_order_release);
+}
+
+void Durability::commit_round() {
+  uint64_t written = written_.load(std::memory_order_acquire);
+  if (appended_.load(std::memory_order_acquire) != written) {
+    std::lock_guard lock(mu_);
+    if (!broken_.empty()) die(broken_);
+    written = write_locked();
+  }
+  if (options_.fsync == FsyncPolicy::always) sync_written(written);
+}
+
+void Durability::background() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    uint64_t written;
+    {
+      std::lock_guard journal(mu_);
+      if (!broken_.empty()) die(broken_);
+      written = write_locked();  // the reclaimer's records, when no request came
+    }
+    if (options_.fsync == FsyncPolicy::everysec) sync_written(written);
+    lock.lock();
+  }
+}
+
+void Durability::close() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (tree_ == nullptr) return;
+  tree_->set_observer(nullptr);
+  tree_ = nullptr;
+  uint64_t written;
+  {
+    std::lock_guard lock(mu_);
+    if (!broken_.empty()) die(broken_);
+    written = write_locked();
+  }
+  sync_written(written);
+}
+
+void Durability::die(const std::string& why) const {
+  std::cerr << "nestcached: " << why
+            << "; stopping, so that no change that is not on disk is acknowledged\n";
+  std::cerr.flush();
+  std::_Exit(74);  // EX_IOERR
+}
+
+}  // namespace nestcache

@@ -1,0 +1,57 @@
+// The persist_* lines of `stats` (protocol.md, section 8).
+#include <algorithm>
+#include <string>
+
+#include "nestcache/durability/durability.h"
+#include "nestcache/protocol/composer.h"
+
+namespace nestcache {
+namespace {
+
+const char* policy_name(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::always:
+      return "always";
+    case FsyncPolicy::everysec:
+      return "everysec";
+    case FsyncPolicy::no:
+      return "no";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void Durability::stats(Composer& reply) const {
+  const persistence::JournalStats journal = writer_.stats();
+  std::string namespaces;
+  for (const std::string& name : options_.persist) {
+    if (!namespaces.empty()) namespaces += ',';
+    namespaces += name;
+  }
+  uint64_t p99 = 0;
+  {
+    std::lock_guard lock(latency_mu_);
+    if (!sync_latency_us_.empty()) {
+      std::vector<uint32_t> sorted = sync_latency_us_;
+      const std::size_t at = (sorted.size() * 99 + 99) / 100 - 1;
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(at),
+                       sorted.end());
+      p99 = sorted[at];
+    }
+  }
+  reply.stat("persist_fsync", policy_name(options_.fsync));
+  reply.stat("persist_namespaces", namespaces.empty() ? std::string("all") : namespaces);
+  reply.stat("persist_records", journal.records);
+  reply.stat("persist_journal_bytes", journal.bytes_written);
+  reply.stat("persist_segments", journal.segments);
+  reply.stat("persist_fsyncs", sync_count_.load(std::memory_order_relaxed));
+  reply.stat("persist_fsync_p99_us", p99);
+  reply.stat("persist_disk_full", disk_full_.load(std::memory_order_relaxed) ? 1 : 0);
+  reply.stat("persist_refused_writes", refused_.load(std::memory_order_relaxed));
+  reply.stat("persist_replayed_records", recovered_.records);
+  reply.stat("persist_load_time_us", recovered_.load_us);
+  reply.stat("persist_last_revision", writer_.last_revision());
+}
+
+}  // namespace nestcache

@@ -1,0 +1,317 @@
+// --data-dir in process: requests through the engine, the journal through Durability, and a
+// restart as a second tree loading the same directory. What comes back is compared with what
+// the first tree held: every value, flag, deadline and cas unique.
+#include "nestcache/durability/durability.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "harness.h"
+#include "persistence/journal_test_support.h"
+#include "tree_fixture.h"
+
+namespace nestcache {
+namespace {
+
+using persistence::testing::FaultyFileOps;
+using persistence::testing::read_file;
+using persistence::testing::TempDir;
+using persistence::testing::write_file;
+
+// Every valued node as "path -> data flags exptime cas".
+std::map<std::string, std::string> contents(Tree& tree) {
+  std::map<std::string, std::string> out;
+  tree.walk({}, [&](const Path& full, const ValueView& value) {
+    std::ostringstream line;
+    line << value.data << ' ' << value.flags << ' ' << value.exptime << ' ' << value.cas;
+    out[joined(full)] = line.str();
+  });
+  return out;
+}
+
+// One run of the server over a data directory: a tree behind an engine, journaled.
+struct Server {
+  // The harness only keeps the durability's address: it is made first and goes last, so the
+  // journal is closed while its tree is still there.
+  explicit Server(DurabilityOptions options, int64_t clock_offset = 0)
+      : harness({}, &durability), durability(std::move(options)) {
+    harness.clock().set(kStart + clock_offset);
+    report = durability.open(harness.tree(), log);
+  }
+  // Requests, then the group commit their replies would wait for.
+  std::string run(std::string_view requests) {
+    std::string out = harness.run(requests);
+    durability.commit_round();
+    return out;
+  }
+
+  std::ostringstream log;
+  Harness harness;
+  Durability durability;
+  RecoveryReport report;
+};
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  DurabilityOptions options(FsyncPolicy fsync = FsyncPolicy::always) const {
+    DurabilityOptions o;
+    o.dir = dir_.file("data");
+    o.fsync = fsync;
+    o.writers = 1;
+    return o;
+  }
+  // The only segment of the journal (these tests write less than one).
+  std::string segment() const {
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.file("data"))) {
+      if (entry.path().extension() == ".seg") return entry.path().string();
+    }
+    ADD_FAILURE() << "no segment";
+    return {};
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(DurabilityTest, ARestartBringsBackEveryAcknowledgedChange) {
+  std::map<std::string, std::string> before;
+  {
+    Server first(options());
+    ASSERT_TRUE(first.report.ok) << first.report.error;
+    EXPECT_EQ(first.run("set config db host 5 0 8\r\n10.0.0.1\r\n"
+                        "set config db port 0 3600 4\r\n5432\r\n"
+                        "set config db 0 0 2\r\nDB\r\n"
+                        "set config feature on 0 0 1\r\n1\r\n"
+                        "append config db host 0 0 3\r\n:99\r\n"
+                        "set counters hits 0 0 1\r\n7\r\n"
+                        "incr counters hits 35\r\n"
+                        "touch config db port 7200\r\n"
+                        "set cache a 0 0 1\r\nx\r\n"
+                        "set cache b 0 0 1\r\ny\r\n"
+                        "delete cache\r\n"
+                        "set gone x 0 0 1\r\nx\r\n"
+                        "set gone x y 0 0 1\r\ny\r\n"
+                        "delete gone x\r\n"),
+              "STORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nSTORED\r\nSTORED\r\n42\r\nTOUCHED\r\n"
+              "STORED\r\nSTORED\r\nDELETED\r\nSTORED\r\nSTORED\r\nDELETED\r\n");
+    before = contents(first.harness.tree());
+    ASSERT_EQ(before.size(), 5u);
+  }
+  Server second(options());
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(contents(second.harness.tree()), before);
+  EXPECT_GT(second.report.records, 0u);
+}
+
+TEST_F(DurabilityTest, UniquesGoOnAboveTheLastOneOnDisk) {
+  uint64_t last = 0;
+  {
+    Server first(options());
+    first.run("set a 0 0 1\r\n1\r\nset b 0 0 1\r\n2\r\nset a 0 0 1\r\n3\r\n");
+    last = first.harness.tree().last_cas();
+  }
+  Server second(options());
+  EXPECT_EQ(second.report.revision, last);
+  second.run("set c 0 0 1\r\n4\r\n");
+  EXPECT_EQ(second.harness.tree().last_cas(), last + 1);
+}
+
+TEST_F(DurabilityTest, WhatExpiredWhileDownIsGone) {
+  {
+    Server first(options());
+    first.run("set short 0 10 1\r\ns\r\nset long 0 1000 1\r\nl\r\nset forever 0 0 1\r\nf\r\n");
+  }
+  Server second(options(), 60);
+  EXPECT_EQ(second.harness.run("getn short\r\ngetn long\r\ngetn forever\r\n"),
+            "END\r\nVALUE long 0 1\r\nl\r\nEND\r\nVALUE forever 0 1\r\nf\r\nEND\r\n");
+}
+
+TEST_F(DurabilityTest, OnlyThePersistedNamespacesAreJournaled) {
+  DurabilityOptions o = options();
+  o.persist = {"config"};
+  {
+    Server first(o);
+    first.run(
+        "set config x 0 0 1\r\n1\r\nset cache y 0 0 1\r\n2\r\ndelete cache y\r\n"
+        "set cache z 0 0 1\r\n3\r\n");
+    EXPECT_EQ(first.harness.stats()["persist_records"], "1");
+    EXPECT_EQ(first.harness.stats()["persist_namespaces"], "config");
+  }
+  Server second(o);
+  EXPECT_EQ(second.harness.run("getn config x\r\ngetn cache z\r\n"),
+            "VALUE config x 0 1\r\n1\r\nEND\r\nEND\r\n");
+}
+
+TEST_F(DurabilityTest, FlushesReplayInTheirPlace) {
+  {
+    Server first(options());
+    first.run(
+        "set a 0 0 1\r\n1\r\nflush_all\r\nset b 0 0 1\r\n2\r\n"
+        "flush_all 30\r\nset c 0 0 1\r\n3\r\n");
+  }
+  {
+    // Before the delayed flush is due: b and c are there, and it still comes at +30.
+    Server second(options(), 10);
+    EXPECT_EQ(second.harness.run("get a b c\r\n"),
+              "VALUE b 0 1\r\n2\r\nVALUE c 0 1\r\n3\r\nEND\r\n");
+    second.harness.clock().set(kStart + 31);
+    EXPECT_EQ(second.harness.run("get a b c\r\n"), "END\r\n");
+  }
+  // Restarted after it was due (and applied): nothing comes back.
+  Server third(options(), 40);
+  EXPECT_EQ(third.harness.run("get a b c\r\n"), "END\r\n");
+}
+
+TEST_F(DurabilityTest, ADelayedFlushDueWhileDownStillTakesWhatCameBeforeIt) {
+  {
+    Server first(options());
+    first.run("set a 0 0 1\r\n1\r\nflush_all 30\r\nset b 0 0 1\r\n2\r\n");
+  }
+  Server second(options(), 100);
+  EXPECT_EQ(second.harness.run("get a b\r\n"), "END\r\n");
+  second.run("set c 0 0 1\r\n3\r\n");
+  EXPECT_EQ(second.harness.run("get c\r\n"), "VALUE c 0 1\r\n3\r\nEND\r\n");
+}
+
+TEST_F(DurabilityTest, CacheMemlimitIsJournaled) {
+  {
+    Server first(options());
+    EXPECT_EQ(first.run("cache_memlimit 16\r\n"), "OK\r\n");
+  }
+  Server second(options());
+  EXPECT_EQ(second.harness.tree().memory_limit(), uint64_t{16} << 20);
+}
+
+TEST_F(DurabilityTest, GroupCommitSyncsOncePerRoundAndNotWhenNothingChanged) {
+  Server run(options(FsyncPolicy::always));
+  const auto syncs = [&] { return std::stoull(run.harness.stats()["persist_fsyncs"]); };
+  const uint64_t before = syncs();
+  run.run("set a 0 0 1\r\n1\r\nset b 0 0 1\r\n2\r\nset c 0 0 1\r\n3\r\n");
+  EXPECT_EQ(syncs(), before + 1);
+  run.durability.commit_round();
+  run.run("get a\r\n");
+  EXPECT_EQ(syncs(), before + 1);
+  EXPECT_EQ(run.harness.stats()["persist_fsync"], "always");
+}
+
+TEST_F(DurabilityTest, EverysecWritesBeforeRepliesButDoesNotSync) {
+  Server run(options(FsyncPolicy::everysec));
+  run.run("set a 0 0 1\r\n1\r\n");
+  EXPECT_EQ(run.harness.stats()["persist_fsyncs"], "0");
+  EXPECT_NE(run.harness.stats()["persist_journal_bytes"], "0");  // in the kernel's hands
+}
+
+TEST_F(DurabilityTest, ATornTailIsCutWithOneLogLine) {
+  {
+    Server first(options());
+    first.run("set a 0 0 1\r\n1\r\n");
+    first.run("set b 0 0 1\r\n2\r\n");
+  }
+  // The last record half written: its last bytes (value and padding) never reached the disk.
+  std::string bytes = read_file(segment());
+  const std::size_t end = bytes.find_last_not_of('\0');
+  bytes[end] = '\0';
+  bytes[end - 2] = 'Z';
+  write_file(segment(), bytes);
+  Server second(options());
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_NE(second.log.str().find("torn tail"), std::string::npos) << second.log.str();
+  EXPECT_EQ(second.harness.run("get a b\r\n"), "VALUE a 0 1\r\n1\r\nEND\r\n");
+  second.run("set c 0 0 1\r\n3\r\n");  // appends after the cut tail, and reads back
+  Server third(options());
+  EXPECT_EQ(third.harness.run("get a b c\r\n"), "VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n");
+}
+
+TEST_F(DurabilityTest, DamageBeforeTheTailRefusesToStartUnlessCutOnPurpose) {
+  {
+    Server first(options());
+    first.run("set a 0 0 5\r\naaaaa\r\n");
+    first.run("set b 0 0 5\r\nbbbbb\r\n");
+  }
+  std::string bytes = read_file(segment());
+  const std::size_t first_value = bytes.find("aaaaa");
+  ASSERT_NE(first_value, std::string::npos);
+  bytes[first_value] = 'X';
+  write_file(segment(), bytes);
+  {
+    Server refused(options());
+    EXPECT_FALSE(refused.report.ok);
+    EXPECT_NE(refused.report.error.find(segment()), std::string::npos) << refused.report.error;
+    EXPECT_NE(refused.report.error.find("offset"), std::string::npos) << refused.report.error;
+  }
+  DurabilityOptions cut = options();
+  cut.truncate_corrupt = true;
+  Server second(cut);
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(second.harness.run("get a b\r\n"), "END\r\n");  // cut at the first record
+}
+
+TEST_F(DurabilityTest, AFullDiskRefusesWritesKeepsReadsAndComesBack) {
+  if (!dir_.mount_tmpfs("small", 2 << 20, false)) GTEST_SKIP() << "mounting a tmpfs needs root";
+  DurabilityOptions o = options();
+  o.dir = dir_.file("small/data");
+  o.segment_size = 256 << 10;
+  o.max_record = 8 << 10;
+  Server run(o);
+  ASSERT_TRUE(run.report.ok) << run.report.error;
+  // Fill the file system but for less than a segment.
+  const std::string filler = dir_.file("small/filler");
+  {
+    std::ofstream out(filler);
+    const std::string block(64 << 10, 'f');
+    for (int i = 0; i < 27; ++i) out << block;
+  }
+  const std::string value(4000, 'v');
+  int stored = 0;
+  std::string reply;
+  for (int i = 0; i < 200; ++i) {
+    reply = run.run("set k" + std::to_string(i) + " 0 0 4000\r\n" + value + "\r\n");
+    if (reply != "STORED\r\n") break;
+    ++stored;
+  }
+  ASSERT_EQ(reply, "SERVER_ERROR out of disk space\r\n");
+  ASSERT_GT(stored, 0);
+  EXPECT_EQ(run.harness.stats()["persist_disk_full"], "1");
+  EXPECT_EQ(run.harness.run("get k0\r\n"), "VALUE k0 0 4000\r\n" + value + "\r\nEND\r\n");
+  EXPECT_EQ(run.run("delete k0\r\n"), "SERVER_ERROR out of disk space\r\n");
+  std::filesystem::remove(filler);
+  ::usleep(150 * 1000);  // the disk is asked again 100 ms after a refusal
+  EXPECT_EQ(run.run("set after 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_EQ(run.harness.stats()["persist_disk_full"], "0");
+  const auto before = contents(run.harness.tree());
+  run.durability.close();
+  Server again(o);
+  EXPECT_EQ(contents(again.harness.tree()), before);
+}
+
+TEST_F(DurabilityTest, AnUnwritableDirectoryIsRefusedNamingIt) {
+  if (!dir_.mount_tmpfs("ro", 1 << 20, true)) GTEST_SKIP() << "mounting a tmpfs needs root";
+  DurabilityOptions o = options();
+  o.dir = dir_.file("ro/data");
+  Server run(o);
+  EXPECT_FALSE(run.report.ok);
+  EXPECT_NE(run.report.error.find(dir_.file("ro")), std::string::npos) << run.report.error;
+}
+
+TEST_F(DurabilityTest, AFailedFdatasyncStopsTheProcessBeforeAnyReply) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        FaultyFileOps ops;
+        DurabilityOptions o = options(FsyncPolicy::always);
+        o.file_ops = &ops;
+        Server run(o);
+        ops.fdatasync_errno = EIO;
+        run.run("set a 0 0 1\r\n1\r\n");
+      },
+      ::testing::ExitedWithCode(74), "stopping, so that no change that is not on disk");
+}
+
+}  // namespace
+}  // namespace nestcache
