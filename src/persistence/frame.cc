@@ -28,6 +28,15 @@ void append_frame(const Record& record, std::string& out) {
   out.append(align_frame(body_size) - body_size, '\0');
 }
 
+void append_frame_body(std::string_view body, std::string& out) {
+  char header[kFrameHeaderSize];
+  store_le<uint32_t>(static_cast<uint32_t>(body.size()), header);
+  store_le<uint32_t>(crc32c(body), header + 4);
+  out.append(header, kFrameHeaderSize);
+  out.append(body);
+  out.append(align_frame(body.size()) - body.size(), '\0');
+}
+
 Frame read_frame(std::string_view bytes, std::size_t max_body) {
   Frame frame;
   if (bytes.size() < kFrameHeaderSize) {

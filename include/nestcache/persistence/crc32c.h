@@ -12,11 +12,13 @@
 
 namespace nestcache::persistence {
 
-// The CRC-32C of `bytes`, with the fastest implementation this CPU has.
-uint32_t crc32c(std::string_view bytes);
+// The CRC-32C of `bytes`, with the fastest implementation this CPU has. `prior` continues a
+// checksum: crc32c(b, crc32c(a)) == crc32c(a + b), so a long stream (a snapshot's records) is
+// checked without holding it whole.
+uint32_t crc32c(std::string_view bytes, uint32_t prior = 0);
 
-// The CRC-32C of `bytes` by Boost.CRC (boost::crc_optimal), on any CPU.
-uint32_t crc32c_portable(std::string_view bytes);
+// The CRC-32C of `bytes` by Boost.CRC (boost::crc_optimal), on any CPU; `prior` as crc32c's.
+uint32_t crc32c_portable(std::string_view bytes, uint32_t prior = 0);
 
 // True when crc32c() runs on the SSE4.2 crc32 instruction.
 bool crc32c_has_hardware();

@@ -38,6 +38,9 @@ std::size_t max_body_size(const RecordLimits& limits);
 // when it was one.
 void append_frame(const Record& record, std::string& out);
 
+// Appends `body` framed the same way: for a frame that holds no Record (a snapshot's trailer).
+void append_frame_body(std::string_view body, std::string& out);
+
 enum class FrameStatus : uint8_t {
   ok,
   zero,         // an all-zero header: no frame was written here
