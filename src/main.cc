@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
     const RecoveryReport loaded = durability->open(tree, std::cerr);
     if (!loaded.ok) {
       std::cerr << "nestcached: " << loaded.error << "\n";
-      return 65;  // EX_DATAERR: the data directory cannot be loaded as it is
+      // EX_IOERR: the disk failed; EX_DATAERR: what is on it cannot be loaded as it is.
+      return loaded.io_error ? 74 : 65;
     }
   }
   EngineOptions settings = engine_options(options);

@@ -53,6 +53,7 @@ void Durability::on_change(const Change& change) {
   const persistence::Record record = record_of(change);
   std::lock_guard lock(mu_);
   if (!broken_.empty()) return;
+  if (change.kind == ChangeKind::memory_limit) memory_limit_ = change.memory_limit;
   const JournalError error = writer_.append(record);
   if (!error.ok()) {
     // The change is applied and cannot be journaled: no reply may say it was saved.
@@ -142,6 +143,9 @@ void Durability::background() {
       written = write_locked();  // the reclaimer's records, when no request came
     }
     if (options_.fsync == FsyncPolicy::everysec) sync_written(written);
+    const uint64_t threshold = std::max(options_.snapshot_min_bytes,
+                                        2 * last_snapshot_bytes_.load(std::memory_order_relaxed));
+    if (journal_since_snapshot() >= threshold) take_snapshot();
     lock.lock();
   }
 }

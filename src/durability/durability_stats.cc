@@ -52,6 +52,15 @@ void Durability::stats(Composer& reply) const {
   reply.stat("persist_replayed_records", recovered_.records);
   reply.stat("persist_load_time_us", recovered_.load_us);
   reply.stat("persist_last_revision", writer_.last_revision());
+  reply.stat("persist_snapshots", snapshots_.load(std::memory_order_relaxed));
+  reply.stat("persist_snapshot_failures", snapshot_failures_.load(std::memory_order_relaxed));
+  reply.stat("persist_last_snapshot_time",
+             static_cast<uint64_t>(
+                 std::max<int64_t>(0, last_snapshot_time_.load(std::memory_order_relaxed))));
+  reply.stat("persist_last_snapshot_duration_us",
+             last_snapshot_us_.load(std::memory_order_relaxed));
+  reply.stat("persist_last_snapshot_bytes", last_snapshot_bytes_.load(std::memory_order_relaxed));
+  reply.stat("persist_journal_since_snapshot", journal_since_snapshot());
 }
 
 }  // namespace nestcache

@@ -1,10 +1,18 @@
 // Start-up: the journal replayed into the tree, then the journal opened for appending
 // (Durability::open; proto-spec/persistence.md section 4).
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <ostream>
+#include <system_error>
 
 #include "nestcache/durability/durability.h"
+#include "nestcache/persistence/frame.h"
 #include "nestcache/persistence/journal_reader.h"
+#include "nestcache/persistence/snapshot.h"
 
 namespace nestcache {
 namespace {
@@ -18,6 +26,12 @@ using persistence::RecordKind;
 class Replayer {
  public:
   Replayer(Tree& tree, const std::vector<std::string>& persist) : tree_(tree), persist_(persist) {}
+
+  // A journal record: counted in the bytes the next snapshot will cover.
+  void apply_journal(const Record& record) {
+    journal_bytes_ += persistence::framed_size(record);
+    apply(record);
+  }
 
   void apply(const Record& record) {
     ++records_;
@@ -61,6 +75,7 @@ class Replayer {
   }
 
   uint64_t records() const { return records_; }
+  uint64_t journal_bytes() const { return journal_bytes_; }
   uint64_t revision() const { return revision_; }
   // A delayed flush_all not yet applied when the journal ends (0: none). Everything replayed
   // after it was stored before it came due (the request that found it due applied it first,
@@ -78,6 +93,7 @@ class Replayer {
   Tree& tree_;
   const std::vector<std::string>& persist_;
   uint64_t records_ = 0;
+  uint64_t journal_bytes_ = 0;
   uint64_t revision_ = 0;
   int64_t pending_flush_ = 0;
   std::optional<uint64_t> memory_limit_;
@@ -88,32 +104,90 @@ class Replayer {
 RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
   RecoveryReport report;
   const auto start = std::chrono::steady_clock::now();
+  auto io_failure = [&](std::string why) {
+    report.error = std::move(why);
+    report.io_error = true;
+    return report;
+  };
+  // Made with its parents, as etcd makes its data directory.
+  std::error_code made;
+  std::filesystem::create_directories(options_.dir, made);
+  if (made) {
+    return io_failure(options_.dir + ": cannot create the data directory (" + made.message() + ")");
+  }
+  Replayer replayer(tree, options_.persist);
+  // 1. The newest snapshot, if any: a damaged one refuses the start (the journal it covered is
+  // gone, so an older one would silently lose changes).
+  const persistence::SnapshotList snapshots = persistence::list_snapshots(options_.dir);
+  if (!snapshots.error.ok()) return io_failure(snapshots.error.message());
+  uint64_t covered = 0;
+  if (!snapshots.files.empty()) {
+    const std::string path = options_.dir + "/" + snapshots.files.front().name;
+    const persistence::SnapshotReport loaded =
+        persistence::read_snapshot(path, {}, [&](const Record& record) { replayer.apply(record); });
+    if (loaded.outcome == persistence::SnapshotOutcome::io_error) {
+      return io_failure(loaded.log_line());
+    }
+    if (loaded.outcome != persistence::SnapshotOutcome::ok) {
+      report.error = loaded.log_line() +
+                     "; refusing to start (move it away only with the "
+                     "segments it covered, which are gone)";
+      return report;
+    }
+    covered = loaded.revision;
+    report.snapshot_revision = covered;
+    if (options_.verbosity > 0) log << "nestcached: " << loaded.log_line() << "\n";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0)
+      last_snapshot_bytes_.store(static_cast<uint64_t>(st.st_size));
+  }
+  // 2. The journal after it.
   persistence::ScanOptions scan;
   scan.dir = options_.dir;
   scan.repair_tail = true;
   scan.truncate_corrupt = options_.truncate_corrupt;
-  Replayer replayer(tree, options_.persist);
-  const persistence::ScanReport found =
-      persistence::scan_journal(scan, [&](const Record& record) { replayer.apply(record); });
+  scan.first_revision = covered + 1;
+  const persistence::ScanReport found = persistence::scan_journal(
+      scan, [&](const Record& record) { replayer.apply_journal(record); });
   report.journal_log = found.log_line();
   report.records = replayer.records();
   using persistence::ScanOutcome;
-  if (found.outcome == ScanOutcome::damaged || found.outcome == ScanOutcome::io_error) {
+  if (found.outcome == ScanOutcome::io_error) return io_failure(report.journal_log);
+  if (found.outcome == ScanOutcome::damaged) {
     report.error = report.journal_log;
     return report;
   }
+  if (found.start_revision > covered) {
+    report.error =
+        "journal: the journal in " + options_.dir + " starts after revision " +
+        std::to_string(found.start_revision) +
+        (covered == 0 ? std::string(" and there is no snapshot")
+                      : " but the snapshot covers only up to " + std::to_string(covered)) +
+        ": changes are missing; refusing to start";
+    return report;
+  }
   // A torn tail or a cut is told whatever the verbosity: the operator must know.
-  if (found.outcome != ScanOutcome::clean || options_.verbosity > 0)
-    log << report.journal_log << "\n";
+  if (found.outcome != ScanOutcome::clean || options_.verbosity > 0) {
+    log << "nestcached: " << report.journal_log << "\n";
+  }
   if (const auto limit = replayer.memory_limit()) (void)tree.set_memory_limit(*limit);
   report.revision = std::max(replayer.revision(), found.end.last_revision);
+  if (found.outcome == ScanOutcome::cut || found.outcome == ScanOutcome::torn_tail) {
+    // Records lost at the cut may have handed out uniques a client has seen: skip as many as
+    // the lost bytes could have held (a framed store takes at least 24 bytes).
+    report.revision += found.torn_bytes / 24 + 1;
+  }
   tree.raise_cas(report.revision);
 
   const persistence::JournalError opened = writer_.open(found.end);
-  if (!opened.ok()) {
-    report.error = opened.message();
-    return report;
+  if (!opened.ok()) return io_failure(opened.message());
+  // Left by a crash between a snapshot and the removal of what it covers.
+  if (covered > 0) {
+    (void)writer_.drop_segments_before(covered + 1);
+    (void)persistence::remove_snapshots_before(options_.dir, covered);
   }
+  replayed_bytes_.store(replayer.journal_bytes(), std::memory_order_relaxed);
+  if (replayer.memory_limit()) memory_limit_ = replayer.memory_limit();
   tree_ = &tree;
   tree.set_observer(this);
   if (replayer.pending_flush() != 0) tree.flush(replayer.pending_flush());  // journaled again
@@ -121,12 +195,12 @@ RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
                                              std::chrono::steady_clock::now() - start)
                                              .count());
   if (options_.verbosity > 0) {
-    log << "journal: " << report.records << " records replayed in " << report.load_us / 1000
-        << " ms; uniques continue above " << report.revision << "\n";
+    log << "nestcached: journal: " << report.records << " records replayed in "
+        << report.load_us / 1000 << " ms; uniques continue above " << report.revision << "\n";
   }
   report.ok = true;
   recovered_ = report;
-  if (options_.fsync != FsyncPolicy::always) thread_ = std::thread([this] { background(); });
+  thread_ = std::thread([this] { background(); });
   return report;
 }
 

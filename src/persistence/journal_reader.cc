@@ -103,7 +103,10 @@ class JournalScan {
     DirectoryListing listing = list_directory(options_.dir);
     report_.ignored = listing.others;
     if (!listing.error.ok()) return fail_io(listing.error);
-    const auto& segments = listing.segments;
+    auto& segments = listing.segments;
+    std::erase_if(segments, [&](const SegmentFileName& segment) {
+      return segment.first_revision < options_.first_revision;
+    });
     for (std::size_t i = 0; i < segments.size(); ++i) {
       const bool last = i + 1 == segments.size();
       if (!scan_one(segments, i, last)) break;

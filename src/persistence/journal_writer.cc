@@ -238,6 +238,20 @@ JournalError JournalWriter::commit() {
   return sync();
 }
 
+JournalError JournalWriter::start_segment(uint64_t& first_revision) {
+  if (failed()) return failed_error();
+  if (current() == nullptr)
+    return {JournalErrorKind::io, EBADF, options_.dir, 0, "journal not open"};
+  if (offset_ + pending_.size() > kSegmentHeaderSize) {
+    if (JournalError e = cut(std::max<uint64_t>(options_.segment_size, kSegmentHeaderSize));
+        !e.ok()) {
+      return e;
+    }
+  }
+  first_revision = segments_.back();
+  return {};
+}
+
 JournalError JournalWriter::drop_segments_before(uint64_t revision) {
   if (failed()) return failed_error();
   std::size_t dropped = 0;

@@ -153,7 +153,8 @@ class SnapshotRead {
             at, "a record that does not decode (" + std::string(to_string(decoded.error)) + ")");
       }
       const RecordKind kind = decoded.record.kind;
-      if (kind != RecordKind::store && kind != RecordKind::memory_limit) {
+      if (kind != RecordKind::store && kind != RecordKind::touch &&
+          kind != RecordKind::memory_limit) {
         return damage(at, "a record of kind " + std::to_string(static_cast<int>(kind)) +
                               ", which a snapshot does not hold");
       }

@@ -107,9 +107,10 @@ JournalError SnapshotWriter::add(const Record& record) {
   if (state_ != State::open) {
     return {JournalErrorKind::io, EBADF, path_, 0, "snapshot not open"};
   }
-  if (record.kind != RecordKind::store && record.kind != RecordKind::memory_limit) {
+  if (record.kind != RecordKind::store && record.kind != RecordKind::touch &&
+      record.kind != RecordKind::memory_limit) {
     return {JournalErrorKind::bad_record, 0, tmp_path_, 0,
-            "a snapshot holds store and memory_limit records only"};
+            "a snapshot holds store, touch and memory_limit records only"};
   }
   if (const RecordError e = check_record(record, options_.limits); e != RecordError::none) {
     return {JournalErrorKind::bad_record, 0, tmp_path_, 0, std::string(to_string(e))};

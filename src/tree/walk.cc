@@ -52,6 +52,7 @@ void walk_node(Entry* node, Path& full, int64_t now,
 struct Step {
   std::size_t budget;
   int64_t now;
+  const Tree::WalkOptions& options;
   absl::FunctionRef<bool(const Path&, const ValueView&)> visit;
   // The cursor's state, made when first needed (a walk done in one step may need none).
   absl::FunctionRef<WalkCursor::State&()> state;
@@ -81,8 +82,10 @@ bool look(Entry* node, const Path& full, Step& step) {
   step.last = node;
   bool more = true;
   if (node->has_value()) {
-    node->set_fetched(true);
+    if (step.options.mark_fetched) node->set_fetched(true);
     more = step.visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+  } else if (step.options.valueless_deadlines && node->exptime() != 0) {
+    more = step.visit(full, ValueView{{}, 0, node->exptime(), 0});
   }
   if (more && step.budget > 0) return true;
   step.stop.assign(full.begin(), full.end());
@@ -181,11 +184,12 @@ bool Tree::walk(const Path& path,
 }
 
 bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
+                     const WalkOptions& options,
                      absl::FunctionRef<bool(const Path& full, const ValueView&)> visit) {
   const std::vector<std::string> at_start =
       cursor.state() != nullptr ? cursor.state()->last_node : std::vector<std::string>();
   auto state = [&cursor]() -> WalkCursor::State& { return cursor.make_state(); };
-  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), visit, state, at_start, {}};
+  Step step{std::max<std::size_t>(max_nodes, 1), clock_.now(), options, visit, state, at_start, {}};
   // Walks the subtree at `at` (a non-empty path) after the cursor, under its shard's lock.
   auto subtree = [&](const Path& at) {
     return with_node(at, [&](Shard& shard, Entry* node) {

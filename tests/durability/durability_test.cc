@@ -5,11 +5,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -67,6 +71,7 @@ class DurabilityTest : public ::testing::Test {
     o.writers = 1;
     return o;
   }
+  std::string o_dir() const { return dir_.file("data"); }
   // The only segment of the journal (these tests write less than one).
   std::string segment() const {
     for (const auto& entry : std::filesystem::directory_iterator(dir_.file("data"))) {
@@ -311,6 +316,147 @@ TEST_F(DurabilityTest, AFailedFdatasyncStopsTheProcessBeforeAnyReply) {
         run.run("set a 0 0 1\r\n1\r\n");
       },
       ::testing::ExitedWithCode(74), "stopping, so that no change that is not on disk");
+}
+
+// ---- snapshots ----
+
+// The names of the files in the data directory with this extension.
+std::vector<std::string> files_ending(const std::string& dir, const std::string& extension) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == extension) names.push_back(entry.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(DurabilityTest, ASnapshotReplacesTheJournalItCovers) {
+  std::map<std::string, std::string> before;
+  {
+    Server first(options());
+    for (int i = 0; i < 300; ++i) {
+      first.run("set ns k" + std::to_string(i) + " " + std::to_string(i) + " 0 3\r\nabc\r\n");
+    }
+    first.run("delete ns k7\r\n");
+    const auto segments_before = files_ending(o_dir(), ".seg");
+    ASSERT_TRUE(first.durability.take_snapshot());
+    EXPECT_EQ(files_ending(o_dir(), ".snap").size(), 1u);
+    const auto segments_after = files_ending(o_dir(), ".seg");
+    ASSERT_EQ(segments_after.size(), 1u);  // the old segment went; the cut one stays
+    EXPECT_NE(segments_after, segments_before);
+    first.run("set ns k1 0 0 3\r\nnew\r\ndelete ns k2\r\n");
+    EXPECT_EQ(first.harness.stats()["persist_snapshots"], "1");
+    before = contents(first.harness.tree());
+  }
+  Server second(options());
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_GT(second.report.snapshot_revision, 0u);
+  EXPECT_EQ(contents(second.harness.tree()), before);
+  second.run("set ns k9 0 0 1\r\nx\r\n");
+  EXPECT_GT(second.harness.tree().last_cas(), second.report.revision);
+}
+
+// A fuzzy snapshot: the tree changes while it is walked; the journal after the cut makes the
+// restart exact.
+TEST_F(DurabilityTest, ChangesDuringTheWalkAreMadeExactByTheJournal) {
+  std::map<std::string, std::string> before;
+  {
+    Server first(options(FsyncPolicy::no));
+    Tree& tree = first.harness.tree();
+    for (int i = 0; i < 20000; ++i) {
+      set_value(tree, {"t" + std::to_string(i % 50), "k" + std::to_string(i)},
+                "v" + std::to_string(i));
+    }
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+      for (int round = 0; !done.load() || round < 2000; ++round) {
+        const std::string top = "t" + std::to_string(round % 50);
+        set_value(tree, {top, "k" + std::to_string(round * 7 % 20000)},
+                  "w" + std::to_string(round));
+        (void)tree.remove({top, "k" + std::to_string(round * 13 % 20000)});
+        if (round % 500 == 0) (void)tree.remove({"t" + std::to_string(round % 49)});
+        first.durability.commit_round();
+      }
+    });
+    EXPECT_TRUE(first.durability.take_snapshot());
+    done = true;
+    writer.join();
+    before = contents(tree);
+  }
+  Server second(options(FsyncPolicy::no));
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(contents(second.harness.tree()), before);
+}
+
+TEST_F(DurabilityTest, ASnapshotKeepsTheBudgetAndAFlushStillToCome) {
+  {
+    Server first(options());
+    first.run("cache_memlimit 16\r\nset a 0 0 1\r\n1\r\nflush_all 100\r\n");
+    ASSERT_TRUE(first.durability.take_snapshot());
+  }
+  Server second(options(), 10);
+  EXPECT_EQ(second.harness.tree().memory_limit(), uint64_t{16} << 20);
+  EXPECT_EQ(second.harness.run("get a\r\n"), "VALUE a 0 1\r\n1\r\nEND\r\n");
+  second.harness.clock().set(kStart + 101);
+  EXPECT_EQ(second.harness.run("get a\r\n"), "END\r\n");
+}
+
+// A deadline on a valueless node bounds its subtree: the snapshot keeps it, and does not mark
+// the values it copies as read.
+TEST_F(DurabilityTest, ASnapshotKeepsTheDeadlineOfAValuelessNode) {
+  {
+    Server first(options());
+    first.run("set session s1 data 0 0 1\r\nx\r\ntouch session 100\r\n");
+    ASSERT_TRUE(first.durability.take_snapshot());
+    EXPECT_EQ(first.harness.run("lru_crawler metadump all\r\n").find("fetched=yes"),
+              std::string::npos);
+  }
+  Server second(options(), 50);
+  EXPECT_EQ(second.harness.run("getn session s1 data\r\n"),
+            "VALUE session s1 data 0 1\r\nx\r\nEND\r\n");
+  second.harness.clock().set(kStart + 101);
+  EXPECT_EQ(second.harness.run("getn session s1 data\r\n"), "END\r\n");
+}
+
+TEST_F(DurabilityTest, ADamagedOrMissingSnapshotRefusesToStart) {
+  {
+    Server first(options());
+    first.run("set a 0 0 5\r\naaaaa\r\n");
+    ASSERT_TRUE(first.durability.take_snapshot());
+    first.run("set b 0 0 1\r\nb\r\n");
+  }
+  const std::string snapshot = o_dir() + "/" + files_ending(o_dir(), ".snap").at(0);
+  std::string bytes = read_file(snapshot);
+  const std::size_t value = bytes.find("aaaaa");
+  ASSERT_NE(value, std::string::npos);
+  bytes[value] = 'X';
+  write_file(snapshot, bytes);
+  {
+    Server damaged(options());
+    EXPECT_FALSE(damaged.report.ok);
+    EXPECT_NE(damaged.report.error.find(snapshot), std::string::npos) << damaged.report.error;
+  }
+  std::filesystem::remove(snapshot);
+  Server missing(options());
+  EXPECT_FALSE(missing.report.ok);
+  EXPECT_NE(missing.report.error.find("changes are missing"), std::string::npos)
+      << missing.report.error;
+}
+
+TEST_F(DurabilityTest, ASnapshotIsTakenWhenTheJournalHasGrown) {
+  DurabilityOptions o = options(FsyncPolicy::no);
+  o.snapshot_min_bytes = 64 << 10;
+  Server run(o);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 100; ++i) {
+    run.run("set k" + std::to_string(i) + " 0 0 1000\r\n" + value + "\r\n");
+  }
+  // The background thread looks once a second.
+  for (int waited = 0; waited < 50 && run.harness.stats()["persist_snapshots"] == "0"; ++waited) {
+    ::usleep(100 * 1000);
+  }
+  EXPECT_EQ(run.harness.stats()["persist_snapshots"], "1");
+  EXPECT_EQ(files_ending(o_dir(), ".snap").size(), 1u);
 }
 
 }  // namespace

@@ -211,21 +211,22 @@ TEST(SnapshotTest, LostRepeatedOrSwappedFramesAreCaughtByTheTrailer) {
   EXPECT_EQ(longer.report.error.offset, whole.size());
 }
 
-// A snapshot holds values only: a journal record inside one is damage, the writer refuses to put
-// one there, and the trailer's kind byte is not a record the journal would accept.
+// A snapshot holds state only: a journal record of an event (a removal) inside one is damage,
+// the writer refuses to put one there, and the trailer's kind byte is not a record the journal
+// would accept.
 TEST(SnapshotTest, JournalRecordsAndTheTrailerAreKeptApart) {
   TempDir dir;
-  OwnedRecord touch = store(3, {"a"}, "");
-  touch.record.kind = RecordKind::touch;
+  OwnedRecord removal = store(3, {"a"}, "");
+  removal.record.kind = RecordKind::remove;
   SnapshotWriter writer;
   ASSERT_TRUE(writer.open(dir.path(), 3, 0).ok());
-  EXPECT_EQ(writer.add(touch.record).kind, JournalErrorKind::bad_record);
+  EXPECT_EQ(writer.add(removal.record).kind, JournalErrorKind::bad_record);
   ASSERT_TRUE(writer.finish().ok());
   EXPECT_EQ(load(writer.path()).report.records, 0u);
 
   std::string bytes = encode_snapshot_header({kSnapshotFormatVersion, 3, 0});
   const std::size_t at = bytes.size();
-  append_frame(touch.record, bytes);
+  append_frame(removal.record, bytes);
   append_snapshot_trailer({3, 1, crc32c(std::string_view(bytes).substr(at))}, bytes);
   write_file(writer.path(), bytes);
   const auto loaded = load(writer.path());

@@ -19,6 +19,7 @@
 #include <iosfwd>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,9 @@ struct DurabilityOptions {
   std::size_t writers = 4;
   std::size_t max_record = std::size_t{1} << 20;  // the largest value and key (-I)
   uint64_t segment_size = uint64_t{64} << 20;
+  // A snapshot is taken when the journal since the last one reaches this, and twice the last
+  // snapshot's size (Redis's auto-aof-rewrite-min-size and -percentage 100).
+  uint64_t snapshot_min_bytes = uint64_t{64} << 20;
   int verbosity = 0;                         // -v: progress lines while loading
   persistence::FileOps* file_ops = nullptr;  // tests inject disk failures here
 };
@@ -55,11 +59,13 @@ struct DurabilityOptions {
 // What the start-up load found and did.
 struct RecoveryReport {
   bool ok = false;
-  std::string error;        // !ok: why the server must not start (file and offset named)
-  uint64_t records = 0;     // records replayed
-  uint64_t revision = 0;    // the highest revision on disk: uniques continue above it
-  uint64_t load_us = 0;     // the scan and the replay
-  std::string journal_log;  // the scan's one line (torn tail, cut, clean)
+  std::string error;               // !ok: why the server must not start (file and offset named)
+  bool io_error = false;           // !ok because the disk failed (not because the data is damaged)
+  uint64_t records = 0;            // records replayed (snapshot and journal)
+  uint64_t snapshot_revision = 0;  // the snapshot loaded covers the journal up to here (0: none)
+  uint64_t revision = 0;           // the highest revision on disk: uniques continue above it
+  uint64_t load_us = 0;            // the scan and the replay
+  std::string journal_log;         // the scan's one line (torn tail, cut, clean)
 };
 
 class Durability final : public ChangeObserver, public DurabilityHooks {
@@ -89,6 +95,13 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // covered it. Stops the process on failure.
   void commit_round();
 
+  // Writes a snapshot of the tree beside the journal and drops the segments it covers; false
+  // (and the journal left as it was) if it could not. The background thread calls it when the
+  // journal has grown enough; tests call it directly. Fuzzy: the tree is walked a slice at a time
+  // while it changes, after a segment cut; the journal from that cut on, replayed over the
+  // snapshot, makes it exact (every record is idempotent: stores carry the whole value).
+  bool take_snapshot();
+
   // Detaches from the tree and commits what is left; call before the tree stops serving ends.
   void close();
 
@@ -98,6 +111,8 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   uint64_t write_locked();
   void sync_written(uint64_t written);
   void background();
+  // Bytes of journal the last snapshot does not cover (what triggers the next one).
+  uint64_t journal_since_snapshot() const;
   [[noreturn]] void die(const std::string& why) const;
 
   const DurabilityOptions options_;
@@ -120,6 +135,18 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   std::vector<uint32_t> sync_latency_us_;  // the last fdatasyncs' latencies (a ring)
   std::size_t latency_next_ = 0;
   RecoveryReport recovered_;
+  // The last cache_memlimit journaled (a snapshot starts its segment with it again); under mu_.
+  std::optional<uint64_t> memory_limit_;
+
+  // Snapshots (background thread, or a test's; never two at once).
+  std::mutex snapshot_mu_;
+  std::atomic<uint64_t> replayed_bytes_{0};  // journal bytes replayed at start, not in a snapshot
+  std::atomic<uint64_t> snapshot_base_{0};   // writer bytes_written when the last snapshot began
+  std::atomic<uint64_t> last_snapshot_bytes_{0};
+  std::atomic<uint64_t> snapshots_{0};
+  std::atomic<int64_t> last_snapshot_time_{0};
+  std::atomic<uint64_t> last_snapshot_us_{0};
+  std::atomic<uint64_t> snapshot_failures_{0};
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -33,6 +33,9 @@ struct ScanOptions {
   // damaged segment is copied to NAME.dropped and zeroed from the damage on, and the segments
   // after it are renamed to NAME.dropped (kept for the operator, never read again).
   bool truncate_corrupt = false;
+  // Segments named below this revision are covered by a snapshot: neither read nor checked
+  // (ScanReport::start_revision is then the first segment read's "previous last revision").
+  uint64_t first_revision = 0;
 };
 
 enum class ScanOutcome : uint8_t {

@@ -90,6 +90,11 @@ class JournalWriter {
   // write() then sync(): the group commit.
   JournalError commit();
 
+  // Makes every record appended from now on land in segments named `first_revision` or above
+  // (a snapshot's starting point): cuts a new segment, unless the current one holds no record
+  // yet. Sets `first_revision` to the current segment's first revision.
+  JournalError start_segment(uint64_t& first_revision);
+
   // Removes the segments all of whose records have revisions below `revision` (a snapshot holds
   // them), never the segment being written; then syncs the directory.
   JournalError drop_segments_before(uint64_t revision);

@@ -4,7 +4,8 @@
 // can then go.
 //
 //   header    40 bytes: magic, version, R, the time the snapshot was started, CRC-32C
-//   records   frames as in a journal segment: one store per value, and the memory_limit
+//   records   frames as in a journal segment: one store per value, one touch per valueless
+//             node with a deadline (it bounds its subtree), and the memory_limit
 //   trailer   one frame: kSnapshotEndKind, R, the number of records, CRC-32C of their frames
 //
 // Why a trailer: a snapshot is renamed into place only once whole and synced, so one that is
@@ -94,7 +95,7 @@ class SnapshotWriter {
   // snapshot this writer had open.
   JournalError open(const std::string& dir, uint64_t revision, int64_t started_at);
 
-  // Buffers `record` (kind store or memory_limit; its views need to live only for the call),
+  // Buffers `record` (kind store, touch or memory_limit; its views need to live only for the call),
   // writing the buffer once it holds chunk_size bytes.
   JournalError add(const Record& record);
 

@@ -197,6 +197,20 @@ class Tree {
   // having visited no node (false, cursor unchanged but the scan further on); it starts over
   // if the table moved children meanwhile, and after two such restarts is done in one step.
   bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
+                 absl::FunctionRef<bool(const Path& full, const ValueView&)> visit) {
+    return walk_step(path, cursor, max_nodes, WalkOptions{}, visit);
+  }
+  // What a walk_step looks at besides the values, and what it leaves behind.
+  struct WalkOptions {
+    // A visited value counts as read (memcached's fetched bit), as a reply shows it; a
+    // snapshot does not read for a client and leaves it as it is.
+    bool mark_fetched = true;
+    // Also visits the valueless nodes that have a deadline (which bounds their subtree), with
+    // a ValueView of no data and cas 0 (no value has unique 0): a snapshot keeps them.
+    bool valueless_deadlines = false;
+  };
+  bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
+                 const WalkOptions& options,
                  absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
 
   // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes. A later
@@ -221,6 +235,8 @@ class Tree {
   // Reports every change from now on to `observer` (nullptr: to nobody); see change.h. Set it
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
+  // Observer mode: when a delayed flush_all is due (0: none pending).
+  int64_t pending_flush() const { return pending_flush_at_.load(std::memory_order_relaxed); }
   // The last unique handed out (0: none yet).
   uint64_t last_cas() const { return next_cas_.load(std::memory_order_relaxed); }
   // The next unique will be above `at_least` (after a replay restored values' uniques).

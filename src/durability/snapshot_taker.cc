@@ -1,0 +1,159 @@
+// Durability::take_snapshot: the tree written beside the journal, and the journal it covers
+// dropped (proto-spec/persistence.md section 7).
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "nestcache/durability/durability.h"
+#include "nestcache/persistence/snapshot.h"
+
+namespace nestcache {
+namespace {
+
+using persistence::JournalError;
+using persistence::Record;
+using persistence::RecordKind;
+
+// A walk step holds one shard's lock: it looks at this many nodes at most, and stops after this
+// many value bytes, so that a snapshot never holds a lock for long (the copies are written to the
+// file after the lock is let go).
+constexpr std::size_t kStepNodes = 256;
+constexpr std::size_t kStepBytes = 256 * 1024;
+
+// A valued node copied out of the tree under its shard's lock.
+struct Copied {
+  std::vector<std::string> path;
+  std::string data;
+  uint32_t flags = 0;
+  int64_t exptime = 0;
+  uint64_t cas = 0;
+};
+
+// The snapshot record for `item`: a store, or the touch of a valueless node.
+Record snapshot_record(const Copied& item, RecordKind kind) {
+  Record record;
+  record.kind = kind;
+  record.revision = item.cas;
+  record.path.assign(item.path.begin(), item.path.end());
+  record.data = item.data;
+  record.flags = item.flags;
+  record.exptime = item.exptime;
+  return record;
+}
+
+}  // namespace
+
+bool Durability::take_snapshot() {
+  std::lock_guard one_at_a_time(snapshot_mu_);
+  if (tree_ == nullptr) return false;
+  const auto start = std::chrono::steady_clock::now();
+  auto failed = [&](const std::string& why) {
+    snapshot_failures_.fetch_add(1, std::memory_order_relaxed);
+    std::cerr << "nestcached: snapshot not taken: " << why << "\n";
+    return false;
+  };
+  // 1. The cut: every record appended from here on is in segments named `first` or above.
+  uint64_t first = 0;
+  uint64_t base = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!broken_.empty()) return false;
+    if (JournalError e = writer_.start_segment(first); !e.ok()) return failed(e.message());
+    base = writer_.stats().bytes_written;
+    // What the walk cannot see goes at the head of the new segment, so the segments the
+    // snapshot lets go of take nothing with them: the budget and a flush still to come.
+    Record global;
+    global.revision = writer_.last_revision();
+    if (memory_limit_) {
+      global.kind = RecordKind::memory_limit;
+      global.memory_limit = *memory_limit_;
+      if (JournalError e = writer_.append(global); !e.ok()) broken_ = e.message();
+      appended_.fetch_add(1, std::memory_order_release);
+    }
+    if (const int64_t due = tree_->pending_flush(); due != 0) {
+      global.kind = RecordKind::flush_pending;
+      global.flush_at = due;
+      if (JournalError e = writer_.append(global); !e.ok()) broken_ = e.message();
+      appended_.fetch_add(1, std::memory_order_release);
+    }
+  }
+  // 2. The walk, a slice at a time, into a temp file renamed when complete.
+  persistence::SnapshotWriter snapshot;
+  if (JournalError e = snapshot.open(options_.dir, first - 1, std::time(nullptr)); !e.ok()) {
+    return failed(e.message());
+  }
+  WalkCursor cursor;
+  std::vector<Copied> copied;
+  // Valueless nodes with a deadline: written after every store, when replay has made the node.
+  std::vector<Copied> deadlines;
+  Tree::WalkOptions walk;
+  walk.mark_fetched = false;  // a snapshot is no client's read
+  walk.valueless_deadlines = true;
+  for (bool done = false; !done;) {
+    {
+      std::lock_guard lock(stop_mu_);
+      if (stopping_) return false;  // the writer's destructor removes the temp file
+    }
+    copied.clear();
+    std::size_t bytes = 0;
+    done = tree_->walk_step(
+        {}, cursor, kStepNodes, walk, [&](const Path& full, const ValueView& value) {
+          if (!persisted(full[0])) return true;
+          Copied& item = value.cas == 0 ? deadlines.emplace_back() : copied.emplace_back();
+          item.path.assign(full.begin(), full.end());
+          item.data.assign(value.data);
+          item.flags = value.flags;
+          item.exptime = value.exptime;
+          item.cas = value.cas;
+          bytes += value.data.size();
+          return bytes < kStepBytes;
+        });
+    for (const Copied& item : copied) {
+      if (JournalError e = snapshot.add(snapshot_record(item, RecordKind::store)); !e.ok()) {
+        return failed(e.message());
+      }
+    }
+  }
+  for (const Copied& item : deadlines) {
+    if (JournalError e = snapshot.add(snapshot_record(item, RecordKind::touch)); !e.ok()) {
+      return failed(e.message());
+    }
+  }
+  if (JournalError e = snapshot.finish(); !e.ok()) return failed(e.message());
+  // 3. What it covers goes: the segments before the cut, and the older snapshots.
+  {
+    std::lock_guard lock(mu_);
+    if (JournalError e = writer_.drop_segments_before(first); !e.ok()) {
+      std::cerr << "nestcached: snapshot taken, but " << e.message() << "\n";
+    }
+  }
+  if (JournalError e = persistence::remove_snapshots_before(options_.dir, first - 1); !e.ok()) {
+    std::cerr << "nestcached: snapshot taken, but " << e.message() << "\n";
+  }
+  replayed_bytes_.store(0, std::memory_order_relaxed);
+  snapshot_base_.store(base, std::memory_order_relaxed);
+  last_snapshot_bytes_.store(snapshot.bytes_written(), std::memory_order_relaxed);
+  snapshots_.fetch_add(1, std::memory_order_relaxed);
+  last_snapshot_time_.store(std::time(nullptr), std::memory_order_relaxed);
+  last_snapshot_us_.store(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count()),
+      std::memory_order_relaxed);
+  if (options_.verbosity > 0) {
+    std::cerr << "snapshot: " << snapshot.records() << " values at revision " << first - 1 << ", "
+              << snapshot.bytes_written() << " bytes in "
+              << last_snapshot_us_.load(std::memory_order_relaxed) / 1000 << " ms\n";
+  }
+  return true;
+}
+
+uint64_t Durability::journal_since_snapshot() const {
+  const uint64_t written = writer_.stats().bytes_written;
+  return replayed_bytes_.load(std::memory_order_relaxed) +
+         (written - snapshot_base_.load(std::memory_order_relaxed));
+}
+
+}  // namespace nestcache
