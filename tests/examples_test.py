@@ -4,6 +4,7 @@
 - config-store-telnet.txt replayed by tests/spec/replay.py against a fresh daemon
 - the built embed_example binary ($EMBED_EXAMPLE, else build/embed_example)
 - nestcached.conf loads (with its port moved to a free one)
+- durable-config.conf: config survives kill -9, the cache beside it does not
 
 Run: NESTCACHED=build/nestcached /usr/bin/python3 tests/examples_test.py
 """
@@ -120,6 +121,50 @@ class EmbedExampleTest(unittest.TestCase):
     def test_source_is_short(self):
         with open(os.path.join(EXAMPLES, "embed", "embed_example.cc")) as f:
             self.assertLess(len(f.read().splitlines()), 100)
+
+
+class DurableConfigTest(unittest.TestCase):
+    def test_config_survives_kill_9_and_the_cache_does_not(self):
+        with open(os.path.join(EXAMPLES, "durable-config.conf")) as f:
+            text = f.read()
+        port = free_port()
+        with tempfile.TemporaryDirectory() as tmp:
+            text, ports = re.subn(r"(?m)^port = 11211$", f"port = {port}", text)
+            text, dirs = re.subn(r"(?m)^data-dir = .*$", f"data-dir = {tmp}/data", text)
+            self.assertEqual((ports, dirs), (1, 1))
+            path = os.path.join(tmp, "durable.conf")
+            with open(path, "w") as f:
+                f.write(text)
+
+            def start():
+                proc = subprocess.Popen([binary(), "--config", path], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+                deadline = time.monotonic() + 10
+                while proc.poll() is None and time.monotonic() < deadline:
+                    try:
+                        return proc, socket.create_connection(("127.0.0.1", port), timeout=5)
+                    except OSError:
+                        time.sleep(0.05)
+                proc.kill()
+                self.fail("not listening: " + proc.stderr.read().decode())
+
+            proc, sock = start()
+            with sock:
+                self.assertEqual(request(sock, b"set config db host 0 0 3\r\ndb1\r\n"),
+                                 b"STORED\r\n")
+                self.assertEqual(request(sock, b"set cache page 0 0 1\r\nx\r\n"), b"STORED\r\n")
+            proc.kill()  # kill -9
+            proc.wait(timeout=10)
+            proc, sock = start()
+            try:
+                with sock:
+                    self.assertEqual(request(sock, b"getn config db host\r\n", b"END\r\n"),
+                                     b"VALUE config db host 0 3\r\ndb1\r\nEND\r\n")
+                    self.assertEqual(request(sock, b"getn cache page\r\n", b"END\r\n"),
+                                     b"END\r\n")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
 
 
 class SampleConfigTest(unittest.TestCase):

@@ -339,6 +339,42 @@ TEST(OptionsTest, ConfigFile) {
   EXPECT_EQ(options.threads, 4u);  // untouched defaults stay
 }
 
+// ---- durability ---------------------------------------------------------------------------------
+
+TEST(OptionsTest, DurabilityIsOffUnlessADataDirIsGiven) {
+  const Options plain = ok({});
+  EXPECT_TRUE(plain.data_dir.empty());
+  EXPECT_EQ(plain.fsync, "everysec");
+  const Options durable = ok({"--data-dir", "/var/lib/nc", "--fsync", "always", "--persist",
+                              "config", "--persist", "flags", "--truncate-corrupt-journal"});
+  EXPECT_EQ(durable.data_dir, "/var/lib/nc");
+  EXPECT_EQ(durable.fsync, "always");
+  EXPECT_EQ(durable.persist, (std::vector<std::string>{"config", "flags"}));
+  EXPECT_TRUE(durable.truncate_corrupt_journal);
+}
+
+TEST(OptionsTest, DurabilityOptionsAreChecked) {
+  EXPECT_THAT(usage_error({"--data-dir", "/d", "--fsync", "sometimes"}),
+              HasSubstr("always, everysec or no"));
+  EXPECT_THAT(usage_error({"--data-dir", "/d", "--persist", "a b"}), HasSubstr("one segment"));
+  EXPECT_THAT(usage_error({"--data-dir", "/d", "--persist", ""}), HasSubstr("one segment"));
+  // Without a data dir they would silently do nothing: refused.
+  EXPECT_THAT(usage_error({"--persist", "config"}), HasSubstr("need --data-dir"));
+  EXPECT_THAT(usage_error({"--fsync", "always"}), HasSubstr("need --data-dir"));
+  EXPECT_THAT(usage_error({"--truncate-corrupt-journal"}), HasSubstr("need --data-dir"));
+}
+
+TEST(OptionsTest, DurabilityFromAConfigFile) {
+  const TempFile file(
+      "data-dir = /srv/nc\nfsync = no\npersist = config\npersist = app\n"
+      "truncate-corrupt-journal = yes\n");
+  const Options options = ok({"--config", file.path()});
+  EXPECT_EQ(options.data_dir, "/srv/nc");
+  EXPECT_EQ(options.fsync, "no");
+  EXPECT_EQ(options.persist, (std::vector<std::string>{"config", "app"}));
+  EXPECT_TRUE(options.truncate_corrupt_journal);
+}
+
 TEST(OptionsTest, ConfigFlagsTakeFalse) {
   const TempFile file("compat = false\nstrict-parents = no\ndisable-evictions = 0\n");
   const Options options = ok({"--config", file.path()});

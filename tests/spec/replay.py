@@ -6,7 +6,8 @@
 
 The transcript format is specified in proto-spec/protocol.md, section "Transcripts":
 
-    # args: --compat          daemon arguments (only before the first directive)
+    # args: --compat          daemon arguments (only before the first directive); ${datadir}
+                              there is a fresh directory, removed after the replay
     >>> TEXT                  send TEXT + "\\r\\n"
     >>>| ESCAPED              send the bytes of a Python-escaped string, nothing appended
     <<< TEXT                  expect exactly TEXT + "\\r\\n" next
@@ -35,6 +36,8 @@ import argparse
 import concurrent.futures
 import contextlib
 import os
+import tempfile
+import shutil
 import re
 import shlex
 import socket
@@ -396,11 +399,17 @@ def replay_file(path, daemon_binary=None, split=None):
             args, steps = parse_transcript(f.read())
     except (OSError, TranscriptSyntaxError) as e:
         return False, f"{path}: cannot use transcript: {e}"
+    data_dir = None
+    if any("${datadir}" in arg for arg in args):
+        data_dir = tempfile.mkdtemp(prefix="nestcache-spec-")
+        args = [arg.replace("${datadir}", data_dir) for arg in args]
     with _binary_override(daemon_binary):
         daemon = nestcached.Daemon(args)
         try:
             daemon.start()
         except RuntimeError as e:
+            if data_dir:
+                shutil.rmtree(data_dir, ignore_errors=True)
             return False, f"{path}: {e}"
     try:
         try:
@@ -417,6 +426,8 @@ def replay_file(path, daemon_binary=None, split=None):
         return True, ""
     finally:
         daemon.stop()
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def transcript_stats(path):

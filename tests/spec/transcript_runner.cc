@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -12,6 +15,8 @@
 #include "harness.h"
 #include "line_regex.h"
 #include "nestcache/config/options.h"
+#include "nestcache/durability/durability.h"
+#include "nestcache/server/module_options.h"
 
 namespace nestcache::spec {
 namespace {
@@ -59,7 +64,9 @@ constexpr int kMaxRounds = 1'000'000;
 class Replayer {
  public:
   Replayer(const Transcript& transcript, const ReplayOptions& options)
-      : transcript_(transcript), options_(options), harness_(make_harness(transcript.args)) {}
+      : transcript_(transcript), options_(options) {
+    start(transcript.args);
+  }
 
   void run() {
     const std::vector<Step>& steps = transcript_.steps;
@@ -106,14 +113,45 @@ class Replayer {
   }
 
  private:
-  static std::unique_ptr<Harness> make_harness(const std::vector<std::string>& args) {
+  // The session as `# args:` asks; `${datadir}` there is a fresh directory (--data-dir), and
+  // then a journal is opened over the harness's tree, as the daemon does.
+  void start(std::vector<std::string> args) {
+    for (std::string& arg : args) {
+      const std::size_t at = arg.find("${datadir}");
+      if (at == std::string::npos) continue;
+      if (data_dir_.empty()) {
+        std::string pattern = std::filesystem::temp_directory_path() / "nestcache-spec-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr) throw Mismatch("mkdtemp failed");
+        data_dir_ = pattern;
+      }
+      arg.replace(at, 10, data_dir_);
+    }
     std::vector<const char*> argv = {"nestcached"};
     for (const std::string& arg : args) argv.push_back(arg.c_str());
     const ParsedOptions parsed = parse_options(static_cast<int>(argv.size()), argv.data());
     if (parsed.exit_code) throw Mismatch("# args: rejected by parse_options: " + parsed.message);
-    return std::make_unique<Harness>(parsed.options);
+    if (parsed.options.data_dir.empty()) {
+      harness_ = std::make_unique<Harness>(parsed.options);
+      return;
+    }
+    durability_ = std::make_unique<Durability>(durability_options(parsed.options));
+    harness_ = std::make_unique<Harness>(parsed.options, durability_.get());
+    std::ostringstream log;
+    const RecoveryReport opened = durability_->open(harness_->tree(), log);
+    if (!opened.ok) throw Mismatch("--data-dir: " + opened.error);
   }
 
+ public:
+  ~Replayer() {
+    durability_.reset();  // closed while its tree is there
+    harness_.reset();
+    if (!data_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(data_dir_, ignored);
+    }
+  }
+
+ private:
   int64_t sleep_seconds(double seconds) const {
     const auto whole = static_cast<int64_t>(std::floor(seconds));
     return options_.sleeps == SleepRounding::down ? whole : whole + 1;
@@ -241,7 +279,9 @@ class Replayer {
 
   const Transcript& transcript_;
   const ReplayOptions options_;
+  std::string data_dir_;  // ${datadir}, made for this transcript and removed after it
   std::unique_ptr<Harness> harness_;
+  std::unique_ptr<Durability> durability_;    // with --data-dir
   std::string input_;                         // received bytes the session has not consumed yet
   std::string answered_;                      // reply bytes not yet matched by a <<< line
   bool closed_ = false;                       // the session said close (since the last reconnect)
