@@ -23,7 +23,11 @@ shape goes first; ratios are ratios of medians):
    journal's files first) alternately, timed from exec to the port accepting and `stats`
    answering. Goal < 1 s for 1M values; also the journal's size and the load rate (MB/s, s/GB;
    Redis loads 10-20 s/GB).
-4. Snapshots: not measured (not wired yet).
+4. Snapshot impact. --restart-keys values in a nestcached with --data-dir --fsync everysec; gets
+   (0:1, 50 connections) at one fixed offered load (--snapshot-rate, default 20000/s) for
+   --duration, without a snapshot and with one asked for (`snapshot`) half a second in, rounds
+   alternating; goal: the p99 with the snapshot <= 1.5x the p99 without. Also the snapshot's own
+   duration and size (persist_last_snapshot_*).
 
 Python 3 standard library only. Every server it starts is stopped on the way out, and its
 temporary directories are removed.
@@ -40,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,7 +148,8 @@ def section_writes(bench, server_argv, base, args, report, summary):
     try:
         port = free_port()
         durable = Server("everysec", server_argv(port) + ["--data-dir", data, "--fsync",
-                                                          "everysec"], port)
+                                                          "everysec"] + args.durable_args.split(),
+                         port)
         for server in (plain, durable):
             bench.prefill(server, ["-k", str(args.keys), "-V", str(args.value_size)])
         metrics = [
@@ -486,6 +492,69 @@ def section_restart(bench, server_argv, base, args, report, summary):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def section_snapshot(bench, server_argv, base, args, report, summary):
+    data = tempfile.mkdtemp(prefix="snapshot-", dir=base)
+    n = args.restart_keys
+    memory = max(1024, n * 600 // 1_000_000 + 256)
+    say(f"\n== (4) snapshot of {n} values under gets at {args.snapshot_rate}/s: p99 with / without")
+    settle()
+    server = None
+    try:
+        port = free_port()
+        server = Server("snapshot", server_argv(port) + ["-m", str(memory), "--data-dir", data,
+                                                        "--fsync", "everysec"], port)
+        bench.prefill(server, ["-k", str(n), "-V", str(args.value_size)])
+        extra = ["-c", "50", "-P", "1", "-k", str(n), "-V", str(args.value_size), "-r", "0:1",
+                 "--prefill", "off", "--rate", str(args.snapshot_rate)]
+
+        def plain():
+            return bench.run(server, extra)
+
+        def with_snapshot():
+            before = int(server.stats()["persist_snapshots"])
+            timer = threading.Timer(args.warmup + 0.5, lambda: query(port, b"snapshot\r\n",
+                                                                      b"\r\n"))
+            timer.start()
+            try:
+                result = bench.run(server, extra)
+            finally:
+                timer.join()
+            stats = server.stats()
+            for _ in range(600):  # the snapshot may outlast the run: wait for it (60 s at most)
+                if int(stats["persist_snapshots"]) > before:
+                    break
+                time.sleep(0.1)
+                stats = server.stats()
+            result["snapshot_us"] = int(stats["persist_last_snapshot_duration_us"])
+            result["snapshot_bytes"] = int(stats["persist_last_snapshot_bytes"])
+            result["snapshot_done"] = int(stats["persist_snapshots"]) > before
+            return result
+
+        res = alternate(args.rounds, [("without", plain), ("with", with_snapshot)])
+        p99_without = statistics.median(r["latency_us"]["p99"] for r in res["without"])
+        p99_with = statistics.median(r["latency_us"]["p99"] for r in res["with"])
+        snap_ms = statistics.median(r["snapshot_us"] for r in res["with"]) / 1000
+        snap_mb = statistics.median(r["snapshot_bytes"] for r in res["with"]) / 1e6
+        done = all(r["snapshot_done"] for r in res["with"])
+        ratio = p99_with / max(1, p99_without)
+        say(f"  p99 without          {fmt_values([r['latency_us']['p99'] for r in res['without']], '{:.0f}')} us")
+        say(f"  p99 with a snapshot  {fmt_values([r['latency_us']['p99'] for r in res['with']], '{:.0f}')} us")
+        say(f"  snapshot             {snap_ms:.0f} ms, {snap_mb:.1f} MB"
+            f"{'' if done else ' (warning: a snapshot did not finish)'}")
+        say(f"  ratio                p99 {ratio:.3f} ({'meets' if ratio <= 1.5 else 'MISSES'} "
+            f"goal <= 1.5)")
+        report["snapshot"] = {"keys": n, "rate": args.snapshot_rate, "p99_without_us": p99_without,
+                              "p99_with_us": p99_with, "ratio": ratio, "snapshot_ms": snap_ms,
+                              "snapshot_mb": snap_mb, "all_done": done, "runs": res}
+        summary.append((f"4 snapshot of {n} values: get p99 with / without", ratio, "<= 1.5",
+                        ratio <= 1.5, "{:.3f}"))
+        summary.append(("4 snapshot duration ms", snap_ms, "", None, "{:.0f}"))
+    finally:
+        if server is not None:
+            server.stop(timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def settle(seconds=1.0):
     """Flushes what earlier sections left dirty (and lets the discards of deleted journals pass)
     so that the next fdatasync timings are the disk's own."""
@@ -527,8 +596,13 @@ def main():
     ap.add_argument("--restart-keys", type=int, help="values stored before the restart "
                                                      "(default 1000000; 200000 with --quick)")
     ap.add_argument("--probe-seconds", type=float, default=2.0)
-    ap.add_argument("--sections", default="writes,commit,restart",
-                    help="comma list of writes, commit, restart")
+    ap.add_argument("--durable-args", default="",
+                    help="more arguments for the --data-dir server of section 1, e.g. "
+                         "'--snapshot-min-journal-mb 0' to leave snapshots out of the figures")
+    ap.add_argument("--snapshot-rate", type=int, default=20000,
+                    help="gets per second offered during the snapshot runs")
+    ap.add_argument("--sections", default="writes,commit,restart,snapshot",
+                    help="comma list of writes, commit, restart, snapshot")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 round, 3 s runs, 200k restart keys")
     ap.add_argument("--json", action="store_true",
@@ -578,8 +652,8 @@ def main():
             section_group_commit(bench, server_argv, base, args, report, summary, plain_c50)
         if "restart" in sections:
             section_restart(bench, server_argv, base, args, report, summary)
-        say("\n== (4) snapshot: not measured (not wired)")
-        report["snapshot"] = "not measured (not wired)"
+        if "snapshot" in sections:
+            section_snapshot(bench, server_argv, base, args, report, summary)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

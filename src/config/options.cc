@@ -40,7 +40,7 @@ struct Raw {
   std::string listen, max_item_size, key_separator, extended, config, max_get_line;
   // Signed: an unsigned conversion would turn "-1" into a huge value instead of refusing it.
   long long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
-            max_depth = 0, max_line = 0, max_segment = 0;
+            max_depth = 0, max_line = 0, max_segment = 0, snapshot_min_journal_mb = 0;
 };
 
 po::options_description describe(Raw& raw, const Options& defaults) {
@@ -86,6 +86,9 @@ po::options_description describe(Raw& raw, const Options& defaults) {
      "second), no (the kernel decides)")
     ("persist", po::value<std::vector<std::string>>()->composing(),
      "with --data-dir: journal only this top-level namespace (repeatable; default: all)")
+    ("snapshot-min-journal-mb", po::value(&raw.snapshot_min_journal_mb)->default_value(64),
+     "with --data-dir: take a snapshot when the journal since the last one reaches this many MB "
+     "and twice that snapshot's size (0: only when asked with `snapshot`)")
     ("truncate-corrupt-journal", po::bool_switch(),
      "with --data-dir: cut the journal at damage instead of refusing to start (the damaged "
      "part is kept as *.dropped)")
@@ -271,10 +274,15 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
               "--persist takes a top-level name (one segment): " + name);
     }
     options.truncate_corrupt_journal = vm["truncate-corrupt-journal"].as<bool>();
-    const bool durability_asked =
-        !options.persist.empty() || !vm["fsync"].defaulted() || options.truncate_corrupt_journal;
+    require(raw.snapshot_min_journal_mb >= 0 && raw.snapshot_min_journal_mb <= (1 << 20),
+            "--snapshot-min-journal-mb must be 0..1048576");
+    options.snapshot_min_journal_mb = static_cast<std::size_t>(raw.snapshot_min_journal_mb);
+    const bool durability_asked = !options.persist.empty() || !vm["fsync"].defaulted() ||
+                                  options.truncate_corrupt_journal ||
+                                  !vm["snapshot-min-journal-mb"].defaulted();
     require(!options.data_dir.empty() || !durability_asked,
-            "--fsync, --persist and --truncate-corrupt-journal need --data-dir");
+            "--fsync, --persist, --snapshot-min-journal-mb and --truncate-corrupt-journal need "
+            "--data-dir");
     if (!raw.extended.empty()) apply_extended(raw.extended, options);
   } catch (const std::exception& e) {
     parsed.message = std::string("nestcached: ") + e.what() + "\n";

@@ -1,11 +1,16 @@
 // Changes -> records -> the journal, and the group commit (durability.h).
 #include "nestcache/durability/durability.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
+#include "nestcache/persistence/frame.h"
 #include "record_of.h"
 
 namespace nestcache {
@@ -37,7 +42,9 @@ persistence::JournalOptions journal_options(const DurabilityOptions& options) {
 }  // namespace
 
 Durability::Durability(DurabilityOptions options)
-    : options_(std::move(options)), writer_(journal_options(options_)) {
+    : options_(std::move(options)),
+      writer_(journal_options(options_)),
+      headroom_(options_.writers * (options_.max_record + 1024) + kSlack) {
   sync_latency_us_.reserve(kLatencySamples);
 }
 
@@ -51,21 +58,43 @@ bool Durability::persisted(std::string_view top) const {
 void Durability::on_change(const Change& change) {
   if (!change.path->empty() && !persisted((*change.path)[0])) return;
   const persistence::Record record = record_of(change);
+  // Encoded and checksummed before the lock: under it, only a copy into the buffer.
+  thread_local std::string framed;
+  framed.clear();
+  const persistence::RecordError invalid = persistence::check_record(record, {});
+  if (invalid == persistence::RecordError::none) persistence::append_frame(record, framed);
   std::lock_guard lock(mu_);
   if (!broken_.empty()) return;
   if (change.kind == ChangeKind::memory_limit) memory_limit_ = change.memory_limit;
-  const JournalError error = writer_.append(record);
+  const JournalError error = invalid != persistence::RecordError::none
+                                 ? JournalError{JournalErrorKind::bad_record,
+                                                0,
+                                                {},
+                                                0,
+                                                std::string(persistence::to_string(invalid))}
+                                 : writer_.append_framed(framed, record.revision);
   if (!error.ok()) {
     // The change is applied and cannot be journaled: no reply may say it was saved.
     broken_ = error.message();
     return;
   }
   appended_.fetch_add(1, std::memory_order_release);
+  update_room();
+}
+
+void Durability::update_room() {
+  const uint64_t room = writer_.room();
+  room_.store(room > headroom_ ? room - headroom_ : 0, std::memory_order_relaxed);
 }
 
 bool Durability::admit(const Path* path, std::size_t bytes) {
   if (path != nullptr && !path->empty() && !persisted((*path)[0])) return true;
-  const uint64_t headroom = options_.writers * (options_.max_record + 1024) + kSlack;
+  // Most writes fit in the segment as it is: no lock. room_ keeps `headroom_` aside for the
+  // changes other threads have been admitted for and not yet appended.
+  if (room_.load(std::memory_order_relaxed) >= bytes) [[likely]] {
+    return true;
+  }
+  const uint64_t headroom = headroom_;
   std::lock_guard lock(mu_);
   if (disk_full_.load(std::memory_order_relaxed) && now_us() < retry_after_us_) {
     refused_.fetch_add(1, std::memory_order_relaxed);
@@ -77,6 +106,7 @@ bool Durability::admit(const Path* path, std::size_t bytes) {
       std::cerr << "nestcached: " << error.message() << "; refusing writes until there is room\n";
     }
     retry_after_us_ = now_us() + kFullDiskRetryUs;
+    room_.store(0, std::memory_order_relaxed);  // every write asks, and is refused until then
     refused_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
@@ -84,6 +114,7 @@ bool Durability::admit(const Path* path, std::size_t bytes) {
   if (disk_full_.exchange(false, std::memory_order_relaxed)) {
     std::cerr << "nestcached: journal: there is room again; writes are accepted\n";
   }
+  update_room();
   return true;
 }
 
@@ -130,6 +161,14 @@ void Durability::commit_round() {
   if (options_.fsync == FsyncPolicy::always) sync_written(written);
 }
 
+void Durability::request_snapshot() {
+  {
+    std::lock_guard lock(stop_mu_);
+    snapshot_asked_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
 void Durability::background() {
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
@@ -143,9 +182,26 @@ void Durability::background() {
       written = write_locked();  // the reclaimer's records, when no request came
     }
     if (options_.fsync == FsyncPolicy::everysec) sync_written(written);
+    lock.lock();
+  }
+}
+
+void Durability::snapshot_loop() {
+  // The lowest CPU priority, and a thread of its own (a snapshot of millions of values takes
+  // seconds, which must not hold up the once-a-second fdatasync). A step it is preempted in
+  // holds one shard's lock for microseconds of work; a worker that waits for it sleeps, which
+  // gives this thread a core at once.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    if (!snapshot_asked_) stop_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    const bool asked = std::exchange(snapshot_asked_, false);
+    lock.unlock();
     const uint64_t threshold = std::max(options_.snapshot_min_bytes,
                                         2 * last_snapshot_bytes_.load(std::memory_order_relaxed));
-    if (journal_since_snapshot() >= threshold) take_snapshot();
+    const bool grown = options_.snapshot_min_bytes != 0 && journal_since_snapshot() >= threshold;
+    if (asked || grown) take_snapshot();
     lock.lock();
   }
 }
@@ -157,6 +213,7 @@ void Durability::close() {
   }
   stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (tree_ == nullptr) return;
   tree_->set_observer(nullptr);
   tree_ = nullptr;

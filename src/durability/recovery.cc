@@ -181,6 +181,10 @@ RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
 
   const persistence::JournalError opened = writer_.open(found.end);
   if (!opened.ok()) return io_failure(opened.message());
+  {
+    std::lock_guard lock(mu_);
+    update_room();
+  }
   // Left by a crash between a snapshot and the removal of what it covers.
   if (covered > 0) {
     (void)writer_.drop_segments_before(covered + 1);
@@ -201,6 +205,7 @@ RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
   report.ok = true;
   recovered_ = report;
   thread_ = std::thread([this] { background(); });
+  snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   return report;
 }
 

@@ -4,9 +4,11 @@
 #include <ctime>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nestcache/durability/durability.h"
+#include "nestcache/persistence/frame.h"
 #include "nestcache/persistence/snapshot.h"
 
 namespace nestcache {
@@ -17,12 +19,14 @@ using persistence::Record;
 using persistence::RecordKind;
 
 // A walk step holds one shard's lock: it looks at this many nodes at most, and stops after this
-// many value bytes, so that a snapshot never holds a lock for long (the copies are written to the
-// file after the lock is let go).
+// many bytes of records, so that a snapshot never holds a lock for long (the records are written
+// to the file after the lock is let go).
 constexpr std::size_t kStepNodes = 256;
 constexpr std::size_t kStepBytes = 256 * 1024;
+// The walk works this long, then rests as long.
+constexpr std::chrono::microseconds kBusy{2000};
 
-// A valued node copied out of the tree under its shard's lock.
+// A node copied out of the tree under its shard's lock (the valueless ones with a deadline).
 struct Copied {
   std::vector<std::string> path;
   std::string data;
@@ -61,6 +65,7 @@ bool Durability::take_snapshot() {
     std::lock_guard lock(mu_);
     if (!broken_.empty()) return false;
     if (JournalError e = writer_.start_segment(first); !e.ok()) return failed(e.message());
+    update_room();
     base = writer_.stats().bytes_written;
     // What the walk cannot see goes at the head of the new segment, so the segments the
     // snapshot lets go of take nothing with them: the budget and a flush still to come.
@@ -84,35 +89,66 @@ bool Durability::take_snapshot() {
   if (JournalError e = snapshot.open(options_.dir, first - 1, std::time(nullptr)); !e.ok()) {
     return failed(e.message());
   }
-  WalkCursor cursor;
-  std::vector<Copied> copied;
   // Valueless nodes with a deadline: written after every store, when replay has made the node.
   std::vector<Copied> deadlines;
   Tree::WalkOptions walk;
   walk.mark_fetched = false;  // a snapshot is no client's read
   walk.valueless_deadlines = true;
-  for (bool done = false; !done;) {
-    {
-      std::lock_guard lock(stop_mu_);
-      if (stopping_) return false;  // the writer's destructor removes the temp file
-    }
-    copied.clear();
-    std::size_t bytes = 0;
-    done = tree_->walk_step(
-        {}, cursor, kStepNodes, walk, [&](const Path& full, const ValueView& value) {
-          if (!persisted(full[0])) return true;
-          Copied& item = value.cas == 0 ? deadlines.emplace_back() : copied.emplace_back();
-          item.path.assign(full.begin(), full.end());
-          item.data.assign(value.data);
-          item.flags = value.flags;
-          item.exptime = value.exptime;
-          item.cas = value.cas;
-          bytes += value.data.size();
-          return bytes < kStepBytes;
-        });
-    for (const Copied& item : copied) {
-      if (JournalError e = snapshot.add(snapshot_record(item, RecordKind::store)); !e.ok()) {
-        return failed(e.message());
+  std::string frames;  // one step's records, framed under the lock, written after it
+  std::string failure;
+  // Shard by shard, each namespace a bounded step at a time: no order is needed, and each
+  // shard's top-level names are read once (a walk of the root in name order would gather them
+  // again and again).
+  auto busy_since = std::chrono::steady_clock::now();
+  for (std::size_t shard = 0; shard < Tree::kShardCount; ++shard) {
+    std::size_t seen = 0;
+    for (const std::string& name : tree_->shard_top_names(shard)) {
+      if (!persisted(name)) continue;
+      if (++seen % 256 == 0) {
+        {
+          std::lock_guard lock(stop_mu_);
+          if (stopping_) return false;  // the writer's destructor removes the temp file
+        }
+        // Paced: after each kBusy of work, as long a rest, so that the walk never holds a core
+        // for long (a worker woken on it would wait; on a small machine its p99 would pay).
+        const auto now = std::chrono::steady_clock::now();
+        if (now - busy_since >= kBusy) {
+          std::this_thread::sleep_for(now - busy_since);
+          busy_since = std::chrono::steady_clock::now();
+        }
+      }
+      const Path top{name};
+      WalkCursor cursor;
+      for (bool done = false; !done;) {
+        frames.clear();
+        uint64_t count = 0;
+        done = tree_->walk_step(
+            top, cursor, kStepNodes, walk, [&](const Path& full, const ValueView& value) {
+              if (value.cas == 0) {
+                Copied& item = deadlines.emplace_back();
+                item.path.assign(full.begin(), full.end());
+                item.exptime = value.exptime;
+                return true;
+              }
+              Record record;
+              record.kind = RecordKind::store;
+              record.revision = value.cas;
+              record.path = full;
+              record.data = value.data;
+              record.flags = value.flags;
+              record.exptime = value.exptime;
+              if (persistence::check_record(record, {}) != persistence::RecordError::none) {
+                failure = "a value in " + std::string(full[0]) + " is over the record limits";
+                return false;
+              }
+              persistence::append_frame(record, frames);
+              ++count;
+              return frames.size() < kStepBytes;
+            });
+        if (!failure.empty()) return failed(failure);
+        if (JournalError e = snapshot.add_framed(frames, count); !e.ok()) {
+          return failed(e.message());
+        }
       }
     }
   }

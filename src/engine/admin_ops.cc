@@ -1,5 +1,5 @@
-// flush_all cache_memlimit version verbosity quit help: the commands about the server rather
-// than the data (stats_ops.cc has stats).
+// flush_all cache_memlimit version snapshot verbosity quit help: the commands about the server
+// rather than the data (stats_ops.cc has stats).
 #include <algorithm>
 
 #include "handlers.h"
@@ -37,6 +37,18 @@ void cache_memlimit(Call& call) {
 }
 
 void version(Call& call) { Composer(call.out).version(kVersionReply); }
+
+// Redis's BGSAVE: begun at once, taken by the journal's background thread (persist_snapshots
+// counts it when done); a snapshot already under way takes this request with it.
+void snapshot(Call& call) {
+  DurabilityHooks* durability = call.engine.options().durability;
+  if (durability == nullptr) {
+    Composer(call.out).reply(Reply::needs_data_dir);
+    return;
+  }
+  durability->request_snapshot();
+  Composer(call.out).reply(Reply::ok);
+}
 
 void verbosity(Call& call) {
   // memcached caps the level at its maximum (2).

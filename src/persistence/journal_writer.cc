@@ -190,13 +190,30 @@ JournalError JournalWriter::append(const Record& record) {
   }
   if (JournalError e = ensure_room(framed_size(record)); !e.ok()) return e;
   append_frame(record, pending_);
+  appended(record.revision);
+  return {};
+}
+
+JournalError JournalWriter::append_framed(std::string_view framed, uint64_t revision) {
+  if (failed()) return failed_error();
+  if (JournalError e = ensure_room(framed.size()); !e.ok()) return e;
+  pending_.append(framed);
+  appended(revision);
+  return {};
+}
+
+void JournalWriter::appended(uint64_t revision) {
   // A segment with records counts its own first revision as handed out, so the next cut is
   // named above it even when the records came out of revision order (the reader does the same).
-  const uint64_t last = std::max({last_revision_.load(std::memory_order_relaxed), record.revision,
+  const uint64_t last = std::max({last_revision_.load(std::memory_order_relaxed), revision,
                                   segments_.empty() ? 0 : segments_.back()});
   last_revision_.store(last, std::memory_order_relaxed);
   counters_.records.fetch_add(1, std::memory_order_relaxed);
-  return {};
+}
+
+uint64_t JournalWriter::room() const {
+  const uint64_t used = offset_ + pending_.size();
+  return capacity_ > used ? capacity_ - used : 0;
 }
 
 JournalError JournalWriter::write() {

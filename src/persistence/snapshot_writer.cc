@@ -123,6 +123,18 @@ JournalError SnapshotWriter::add(const Record& record) {
   return {};
 }
 
+JournalError SnapshotWriter::add_framed(std::string_view frames, uint64_t count) {
+  if (state_ == State::failed) return failure_;
+  if (state_ != State::open) {
+    return {JournalErrorKind::io, EBADF, path_, 0, "snapshot not open"};
+  }
+  pending_.append(frames);
+  crc_ = crc32c(frames, crc_);
+  records_ += count;
+  if (pending_.size() >= options_.chunk_size) return write_pending();
+  return {};
+}
+
 JournalError SnapshotWriter::finish() {
   if (state_ == State::failed) return failure_;
   if (state_ != State::open) {

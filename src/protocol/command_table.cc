@@ -42,6 +42,9 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
       if (name == "prepend") return Verb::prepend;
       if (name == "version") return Verb::version;
       break;
+    case 8:
+      if (name == "snapshot") return Verb::snapshot;
+      break;
     case 9:
       if (name == "flush_all") return Verb::flush_all;
       if (name == "verbosity") return Verb::verbosity;

@@ -43,6 +43,8 @@ constexpr std::string_view reply_text(Reply reply) {
       return "SERVER_ERROR out of memory storing object\r\n";
     case Reply::out_of_disk_space:
       return "SERVER_ERROR out of disk space\r\n";
+    case Reply::needs_data_dir:
+      return "CLIENT_ERROR snapshot needs --data-dir\r\n";
     case Reply::non_numeric:
       return "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
     case Reply::memlimit_too_small:

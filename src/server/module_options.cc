@@ -34,6 +34,7 @@ DurabilityOptions durability_options(const Options& options) {
                                                : FsyncPolicy::everysec;
   durability.persist = options.persist;
   durability.truncate_corrupt = options.truncate_corrupt_journal;
+  durability.snapshot_min_bytes = uint64_t{options.snapshot_min_journal_mb} << 20;
   durability.writers = options.threads;
   // The largest record: a value of -I and the longest key a line can carry.
   durability.max_record = options.max_item_size + options.max_line;

@@ -118,6 +118,19 @@ std::vector<std::string> Tree::top_names_from(const std::string* from, bool incl
   return names;
 }
 
+std::vector<std::string> Tree::shard_top_names(std::size_t index) {
+  const int64_t now = clock_.now();
+  catch_up(now);
+  std::vector<std::string> names;
+  Shard& shard = shards_[index];
+  std::lock_guard lock(shard.mu);
+  shard.advance(now);
+  shard.roots().for_each([&](Entry* node) {
+    if (!node->expired(now)) names.emplace_back(node->name());
+  });
+  return names;
+}
+
 bool Tree::for_each_top_name(WalkCursor::State& cursor, const std::string* after, bool inclusive,
                              absl::FunctionRef<NameTurn(const std::string& name)> fn) {
   auto gather = [this](const std::string* start, bool start_inclusive, std::size_t limit) {

@@ -362,6 +362,10 @@ TEST(OptionsTest, DurabilityOptionsAreChecked) {
   EXPECT_THAT(usage_error({"--persist", "config"}), HasSubstr("need --data-dir"));
   EXPECT_THAT(usage_error({"--fsync", "always"}), HasSubstr("need --data-dir"));
   EXPECT_THAT(usage_error({"--truncate-corrupt-journal"}), HasSubstr("need --data-dir"));
+  EXPECT_THAT(usage_error({"--snapshot-min-journal-mb", "0"}), HasSubstr("need --data-dir"));
+  EXPECT_EQ(ok({"--data-dir", "/d", "--snapshot-min-journal-mb", "0"}).snapshot_min_journal_mb, 0u);
+  EXPECT_EQ(ok({"--data-dir", "/d"}).snapshot_min_journal_mb, 64u);
+  usage_error({"--data-dir", "/d", "--snapshot-min-journal-mb", "-1"});
 }
 
 TEST(OptionsTest, DurabilityFromAConfigFile) {

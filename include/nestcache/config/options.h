@@ -36,10 +36,11 @@ struct Options {
   std::size_t max_line = 0;
   std::size_t max_get_line = 4 * 1024 * 1024;  // the same bound for a get/gets line
   // durability (off without a data dir: a pure cache touches no disk)
-  std::string data_dir;                   // --data-dir
-  std::string fsync = "everysec";         // --fsync always|everysec|no
-  std::vector<std::string> persist;       // --persist NS (repeatable); empty: every namespace
-  bool truncate_corrupt_journal = false;  // --truncate-corrupt-journal
+  std::string data_dir;                      // --data-dir
+  std::string fsync = "everysec";            // --fsync always|everysec|no
+  std::vector<std::string> persist;          // --persist NS (repeatable); empty: every namespace
+  bool truncate_corrupt_journal = false;     // --truncate-corrupt-journal
+  std::size_t snapshot_min_journal_mb = 64;  // --snapshot-min-journal-mb (0: only on request)
   // process
   int verbosity = 0;        // -v, -vv
   std::string pid_file;     // -P

@@ -50,7 +50,8 @@ struct DurabilityOptions {
   std::size_t max_record = std::size_t{1} << 20;  // the largest value and key (-I)
   uint64_t segment_size = uint64_t{64} << 20;
   // A snapshot is taken when the journal since the last one reaches this, and twice the last
-  // snapshot's size (Redis's auto-aof-rewrite-min-size and -percentage 100).
+  // snapshot's size (Redis's auto-aof-rewrite-min-size and -percentage 100); 0: only when
+  // asked (request_snapshot).
   uint64_t snapshot_min_bytes = uint64_t{64} << 20;
   int verbosity = 0;                         // -v: progress lines while loading
   persistence::FileOps* file_ops = nullptr;  // tests inject disk failures here
@@ -89,6 +90,7 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // most every 100 ms); writes to namespaces that are not journaled are always admitted.
   bool admit(const Path* path, std::size_t bytes) override;
   void stats(Composer& reply) const override;
+  void request_snapshot() override;
 
   // The group commit, at the end of a worker's round and before its replies: writes what is
   // buffered (everysec, no) and fdatasyncs it (always) unless another thread's commit already
@@ -107,10 +109,15 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
 
  private:
   bool persisted(std::string_view top) const;
+  // room_ from the writer's room (under mu_).
+  void update_room();
   // Writes the buffer (under mu_); returns how many records are on the kernel's side now.
   uint64_t write_locked();
   void sync_written(uint64_t written);
+  // The once-a-second thread: writes what no request wrote, and fdatasyncs under everysec.
   void background();
+  // The snapshot thread: takes one when asked or when the journal has grown enough.
+  void snapshot_loop();
   // Bytes of journal the last snapshot does not cover (what triggers the next one).
   uint64_t journal_since_snapshot() const;
   [[noreturn]] void die(const std::string& why) const;
@@ -119,7 +126,14 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   persistence::JournalWriter writer_;
   Tree* tree_ = nullptr;
 
-  mutable std::mutex mu_;       // the writer's buffer and segment (appends, writes, cuts)
+  // Room kept for changes admitted and not yet appended (one of the largest per writer thread).
+  const uint64_t headroom_;
+  // Bytes a change may be admitted for without the lock: the segment's room less headroom_.
+  std::atomic<uint64_t> room_{0};
+
+  // The writer's buffer and segment (appends, writes, cuts); an append holds it for the copy
+  // of one framed record.
+  mutable std::mutex mu_;
   std::string broken_;          // an append that failed: the next commit stops the process
   int64_t retry_after_us_ = 0;  // a full disk: refuse without asking again until then
 
@@ -151,7 +165,9 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
+  bool snapshot_asked_ = false;  // `snapshot`: the background thread takes one at its next turn
   std::thread thread_;
+  std::thread snapshot_thread_;
 };
 
 }  // namespace nestcache

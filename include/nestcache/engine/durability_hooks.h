@@ -19,6 +19,8 @@ class DurabilityHooks {
   // the journal cannot take it now (the disk is full): the command then changes nothing and
   // answers SERVER_ERROR out of disk space. Any thread.
   virtual bool admit(const Path* path, std::size_t bytes) = 0;
+  // `snapshot`: asks for a snapshot to be taken soon, in the background. Any thread.
+  virtual void request_snapshot() = 0;
   // Appends the persist_* lines of `stats`. Any thread.
   virtual void stats(Composer& reply) const = 0;
 };

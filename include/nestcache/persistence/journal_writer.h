@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nestcache/persistence/file_ops.h"
@@ -78,6 +79,14 @@ class JournalWriter {
   // the highest (last_revision()).
   JournalError append(const Record& record);
 
+  // The same for a record already framed (append_frame) by the caller, who checked it against
+  // the limits (check_record): lets a caller encode outside its own lock.
+  JournalError append_framed(std::string_view framed, uint64_t revision);
+
+  // Framed bytes that fit in the current segment after what is written and buffered, without
+  // a cut.
+  uint64_t room() const;
+
   // Writes the buffered records with one pwrite (looping on short writes). On no_space the
   // buffer is kept for a later write(); any other failure makes the writer failed.
   JournalError write();
@@ -115,6 +124,8 @@ class JournalWriter {
     ~SegmentFile();
   };
 
+  // Counts a record just buffered with `revision`.
+  void appended(uint64_t revision);
   // ok when `bytes` more framed bytes fit after what is written and buffered.
   JournalError ensure_room(uint64_t bytes);
   // Writes what is buffered, syncs the current segment and switches to a new one of `capacity`

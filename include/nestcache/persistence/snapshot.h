@@ -102,6 +102,10 @@ class SnapshotWriter {
   // Writes the rest and the trailer, fdatasyncs, renames the file to its final name and fsyncs
   // the directory. ok: the snapshot is durable under path().
   JournalError finish();
+  // The same as add() for `count` records already framed (append_frame) by the caller, who
+  // checked them as add() does (kind, check_record): lets the caller frame under its own lock
+  // and write after letting go of it.
+  JournalError add_framed(std::string_view frames, uint64_t count);
 
   // Closes and removes the temp file; the writer can open() again.
   void abandon();

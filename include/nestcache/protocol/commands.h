@@ -69,6 +69,8 @@
     "version")                                                                                    \
   X(verbosity, "verbosity", verbosity_level, any, verbosity,                                      \
     "verbosity <level> [noreply]")                                                                \
+  X(snapshot, "snapshot", none, any, snapshot,                                                    \
+    "snapshot                  with --data-dir: write a snapshot now, in the background")        \
   X(quit, "quit", none, any, quit,                                                                \
     "quit")                                                                                       \
   X(help, "help", none, nested, help,                                                             \

@@ -26,6 +26,7 @@ enum class Reply : uint8_t {
   error,                  // ERROR
   out_of_memory_storing,  // SERVER_ERROR out of memory storing object
   out_of_disk_space,      // SERVER_ERROR out of disk space (--data-dir: the journal is full)
+  needs_data_dir,         // CLIENT_ERROR snapshot needs --data-dir
   non_numeric,            // CLIENT_ERROR cannot increment or decrement non-numeric value
   memlimit_too_small,     // MEMLIMIT_TOO_SMALL ... (cache_memlimit under 8 MB)
   memlimit_not_bytes,     // MEMLIMIT_ADJUST_FAILED ... (cache_memlimit over 10^9 MB)

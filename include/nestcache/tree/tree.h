@@ -235,6 +235,10 @@ class Tree {
   // Reports every change from now on to `observer` (nullptr: to nobody); see change.h. Set it
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
+  // The live top-level names held by shard `index` (< kShardCount), in no order, read under its
+  // lock in one go: a walk of the whole tree in no particular order (a snapshot) goes shard by
+  // shard from them, each shard's names read once.
+  std::vector<std::string> shard_top_names(std::size_t index);
   // Observer mode: when a delayed flush_all is due (0: none pending).
   int64_t pending_flush() const { return pending_flush_at_.load(std::memory_order_relaxed); }
   // The last unique handed out (0: none yet).
