@@ -25,7 +25,9 @@ using persistence::RecordKind;
 // was appended under every lock, so it sits exactly between the changes before and after it.
 class Replayer {
  public:
-  Replayer(Tree& tree, const std::vector<std::string>& persist) : tree_(tree), persist_(persist) {}
+  // With `progress`, a line every million records (-v).
+  Replayer(Tree& tree, const std::vector<std::string>& persist, std::ostream* progress)
+      : tree_(tree), persist_(persist), progress_(progress) {}
 
   // A journal record: counted in the bytes the next snapshot will cover.
   void apply_journal(const Record& record) {
@@ -34,7 +36,9 @@ class Replayer {
   }
 
   void apply(const Record& record) {
-    ++records_;
+    if (++records_ % 1'000'000 == 0 && progress_ != nullptr) {
+      *progress_ << "nestcached: loading: " << records_ << " records" << std::endl;
+    }
     revision_ = std::max(revision_, record.revision);
     if (!record.path.empty() && !persisted(record.path[0])) return;  // --persist changed
     switch (record.kind) {
@@ -92,6 +96,7 @@ class Replayer {
 
   Tree& tree_;
   const std::vector<std::string>& persist_;
+  std::ostream* progress_;
   uint64_t records_ = 0;
   uint64_t journal_bytes_ = 0;
   uint64_t revision_ = 0;
@@ -115,7 +120,7 @@ RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
   if (made) {
     return io_failure(options_.dir + ": cannot create the data directory (" + made.message() + ")");
   }
-  Replayer replayer(tree, options_.persist);
+  Replayer replayer(tree, options_.persist, options_.verbosity > 0 ? &log : nullptr);
   // 1. The newest snapshot, if any: a damaged one refuses the start (the journal it covered is
   // gone, so an older one would silently lose changes).
   const persistence::SnapshotList snapshots = persistence::list_snapshots(options_.dir);
