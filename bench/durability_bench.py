@@ -321,16 +321,21 @@ def drop_cache(directory):
                 os.close(fd)
 
 
+def ask(conn, request, until=b"END\r\n"):
+    """Sends `request` on `conn` and reads until the reply ends with `until` (or EOF)."""
+    conn.sendall(request)
+    data = b""
+    while not data.endswith(until):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def query(port, request, until=b"END\r\n", timeout=5.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(request)
-        data = b""
-        while not data.endswith(until):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data
+        return ask(s, request, until)
 
 
 def parse_stats(data):
@@ -361,13 +366,7 @@ def timed_start(argv, port, timeout):
                 continue
             port_at = time.monotonic()
             with conn:
-                conn.sendall(b"stats\r\n")
-                data = b""
-                while not data.endswith(b"END\r\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = ask(conn, b"stats\r\n")
             stats_at = time.monotonic()
             return proc, log, port_at - start, stats_at - start, parse_stats(data)
     except BaseException:

@@ -5,21 +5,16 @@
 #include <cstring>
 
 #include "byte_order.h"
+#include "file_format.h"
 #include "nestcache/persistence/crc32c.h"
 
 namespace nestcache::persistence {
 namespace {
 
-// Header layout: magic[8] version u32 reserved u32 first_revision u64 prev_last_revision u64
-// crc u32 (of bytes 0..31) reserved u32.
-constexpr std::size_t kVersionAt = 8;
-constexpr std::size_t kFirstAt = 16;
-constexpr std::size_t kPrevAt = 24;
-constexpr std::size_t kCrcAt = 32;
-
+// The header's two words (file_format.h): first_revision, prev_last_revision.
+static_assert(kSegmentHeaderSize == kFileHeaderSize);
 constexpr std::string_view kNamePrefix = "journal-";
 constexpr std::string_view kNameSuffix = ".seg";
-constexpr std::size_t kNameDigits = 16;
 
 SegmentStop stop_for(FrameStatus status) {
   switch (status) {
@@ -81,6 +76,8 @@ std::string_view to_string(HeaderError error) {
       return "unsupported segment format version";
     case HeaderError::bad_crc:
       return "segment header CRC mismatch";
+    case HeaderError::bad_reserved:
+      return "segment header reserved bytes are not zero";
     case HeaderError::bad_revisions:
       return "segment header revisions disagree";
   }
@@ -88,25 +85,28 @@ std::string_view to_string(HeaderError error) {
 }
 
 std::string encode_segment_header(const SegmentHeader& header) {
-  std::string out(kSegmentHeaderSize, '\0');
-  std::memcpy(out.data(), kSegmentMagic.data(), kSegmentMagic.size());
-  store_le<uint32_t>(header.version, out.data() + kVersionAt);
-  store_le<uint64_t>(header.first_revision, out.data() + kFirstAt);
-  store_le<uint64_t>(header.prev_last_revision, out.data() + kPrevAt);
-  store_le<uint32_t>(crc32c(std::string_view(out).substr(0, kCrcAt)), out.data() + kCrcAt);
-  return out;
+  return encode_file_header(kSegmentMagic,
+                            {header.version, header.first_revision, header.prev_last_revision});
 }
 
 HeaderError decode_segment_header(std::string_view bytes, SegmentHeader& out) {
-  if (bytes.size() < kSegmentHeaderSize) return HeaderError::too_short;
-  if (bytes.substr(0, kSegmentMagic.size()) != kSegmentMagic) return HeaderError::bad_magic;
-  if (load_le<uint32_t>(bytes.data() + kCrcAt) != crc32c(bytes.substr(0, kCrcAt))) {
-    return HeaderError::bad_crc;
+  FileHeader words;
+  switch (decode_file_header(bytes, kSegmentMagic, words)) {
+    case FileHeaderError::none:
+      break;
+    case FileHeaderError::too_short:
+      return HeaderError::too_short;
+    case FileHeaderError::bad_magic:
+      return HeaderError::bad_magic;
+    case FileHeaderError::bad_crc:
+      return HeaderError::bad_crc;
+    case FileHeaderError::reserved_not_zero:
+      return HeaderError::bad_reserved;
   }
-  out.version = load_le<uint32_t>(bytes.data() + kVersionAt);
+  out.version = words.version;
   if (out.version != kFormatVersion) return HeaderError::bad_version;
-  out.first_revision = load_le<uint64_t>(bytes.data() + kFirstAt);
-  out.prev_last_revision = load_le<uint64_t>(bytes.data() + kPrevAt);
+  out.first_revision = words.first;
+  out.prev_last_revision = words.second;
   if (out.prev_last_revision == UINT64_MAX || out.first_revision != out.prev_last_revision + 1) {
     return HeaderError::bad_revisions;
   }
@@ -114,30 +114,11 @@ HeaderError decode_segment_header(std::string_view bytes, SegmentHeader& out) {
 }
 
 std::string segment_name(uint64_t first_revision) {
-  char name[64];
-  std::snprintf(name, sizeof name, "journal-%016llx.seg",
-                static_cast<unsigned long long>(first_revision));
-  return name;
+  return numbered_file_name(kNamePrefix, first_revision, kNameSuffix);
 }
 
 std::optional<uint64_t> parse_segment_name(std::string_view name) {
-  if (name.size() != kNamePrefix.size() + kNameDigits + kNameSuffix.size() ||
-      !name.starts_with(kNamePrefix) || !name.ends_with(kNameSuffix)) {
-    return std::nullopt;
-  }
-  uint64_t value = 0;
-  for (char c : name.substr(kNamePrefix.size(), kNameDigits)) {
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    value = (value << 4) | static_cast<uint64_t>(digit);
-  }
-  return value;
+  return parse_numbered_file_name(name, kNamePrefix, kNameSuffix);
 }
 
 SegmentScan scan_segment(std::string_view bytes, const RecordLimits& limits,

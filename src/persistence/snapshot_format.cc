@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "byte_order.h"
+#include "file_format.h"
 #include "nestcache/persistence/crc32c.h"
 #include "nestcache/persistence/frame.h"
 #include "nestcache/persistence/snapshot.h"
@@ -10,70 +11,44 @@
 namespace nestcache::persistence {
 namespace {
 
-// Header layout: magic[8] version u32 reserved u32 revision u64 started_at i64 crc u32 (of bytes
-// 0..31) reserved u32.
-constexpr std::size_t kVersionAt = 8;
-constexpr std::size_t kRevisionAt = 16;
-constexpr std::size_t kStartedAt = 24;
-constexpr std::size_t kCrcAt = 32;
-
+// The header's two words (file_format.h): the revision, and the time the snapshot was started.
+static_assert(kSnapshotHeaderSize == kFileHeaderSize);
 constexpr std::string_view kNamePrefix = "snapshot-";
 constexpr std::string_view kNameSuffix = ".snap";
-constexpr std::size_t kNameDigits = 16;
 
 }  // namespace
 
 std::string snapshot_name(uint64_t revision) {
-  char name[64];
-  std::snprintf(name, sizeof name, "snapshot-%016llx.snap",
-                static_cast<unsigned long long>(revision));
-  return name;
+  return numbered_file_name(kNamePrefix, revision, kNameSuffix);
 }
 
 std::optional<uint64_t> parse_snapshot_name(std::string_view name) {
-  if (name.size() != kNamePrefix.size() + kNameDigits + kNameSuffix.size() ||
-      !name.starts_with(kNamePrefix) || !name.ends_with(kNameSuffix)) {
-    return std::nullopt;
-  }
-  uint64_t revision = 0;
-  for (const char c : name.substr(kNamePrefix.size(), kNameDigits)) {
-    uint64_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return std::nullopt;
-    }
-    revision = revision << 4 | digit;
-  }
-  return revision;
+  return parse_numbered_file_name(name, kNamePrefix, kNameSuffix);
 }
 
 std::string encode_snapshot_header(const SnapshotHeader& header) {
-  std::string out(kSnapshotHeaderSize, '\0');
-  std::memcpy(out.data(), kSnapshotMagic.data(), kSnapshotMagic.size());
-  store_le<uint32_t>(header.version, out.data() + kVersionAt);
-  store_le<uint64_t>(header.revision, out.data() + kRevisionAt);
-  store_le<int64_t>(header.started_at, out.data() + kStartedAt);
-  store_le<uint32_t>(crc32c(std::string_view(out).substr(0, kCrcAt)), out.data() + kCrcAt);
-  return out;
+  return encode_file_header(
+      kSnapshotMagic, {header.version, header.revision, static_cast<uint64_t>(header.started_at)});
 }
 
 std::string_view decode_snapshot_header(std::string_view bytes, SnapshotHeader& out) {
-  if (bytes.size() < kSnapshotHeaderSize) return "snapshot header missing or cut short";
-  if (!bytes.starts_with(kSnapshotMagic)) return "not a nestcache snapshot (bad magic)";
-  if (load_le<uint32_t>(bytes.data() + kCrcAt) != crc32c(bytes.substr(0, kCrcAt))) {
-    return "snapshot header CRC mismatch";
+  FileHeader words;
+  switch (decode_file_header(bytes, kSnapshotMagic, words)) {
+    case FileHeaderError::none:
+      break;
+    case FileHeaderError::too_short:
+      return "snapshot header missing or cut short";
+    case FileHeaderError::bad_magic:
+      return "not a nestcache snapshot (bad magic)";
+    case FileHeaderError::bad_crc:
+      return "snapshot header CRC mismatch";
+    case FileHeaderError::reserved_not_zero:
+      return "snapshot header reserved bytes are not zero";
   }
-  // The reserved words are zero when written; anything else there is a flipped byte.
-  if (load_le<uint32_t>(bytes.data() + 12) != 0 || load_le<uint32_t>(bytes.data() + 36) != 0) {
-    return "snapshot header reserved bytes are not zero";
-  }
-  out.version = load_le<uint32_t>(bytes.data() + kVersionAt);
+  out.version = words.version;
   if (out.version != kSnapshotFormatVersion) return "unsupported snapshot format version";
-  out.revision = load_le<uint64_t>(bytes.data() + kRevisionAt);
-  out.started_at = load_le<int64_t>(bytes.data() + kStartedAt);
+  out.revision = words.first;
+  out.started_at = static_cast<int64_t>(words.second);
   return {};
 }
 

@@ -39,6 +39,7 @@ enum class HeaderError : uint8_t {
   bad_version,    // a format version this build cannot read
   bad_crc,        // the header does not match its CRC
   bad_revisions,  // first_revision is not prev_last_revision + 1
+  bad_reserved,   // a reserved word is not zero
 };
 
 std::string_view to_string(HeaderError error);
