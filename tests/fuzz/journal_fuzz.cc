@@ -1,13 +1,17 @@
-// libFuzzer target for the journal's reading side: decode_record() over the input, and
-// scan_segment() over the input as a segment's bytes (what recovery reads from disk). The first
-// byte chooses: bit 0, a valid segment header is put before the bytes (so that the fuzzer
-// reaches the frames without finding a header CRC); bit 1, small limits (depth 4, segments of 16
-// bytes, values of 64). Checked: no crash, no sanitizer report, no single allocation larger than
-// 8 bytes per input byte (a length field is never believed before the bytes are there; the
-// 8x is the path's segment views, 16 bytes each for at least 2 input bytes each), every record
+// libFuzzer target for the journal's reading side: decode_record() over the input,
+// scan_segment() over the input as a segment's bytes (what recovery reads from disk), and, with
+// bit 2 of the first byte, read_snapshot() over the input as a snapshot file (in a temp file).
+// The first byte chooses: bit 0, a valid segment (or snapshot) header is put before the bytes (so
+// that the fuzzer reaches the frames without finding a header CRC); bit 1, small limits (depth 4,
+// segments of 16 bytes, values of 64). Checked: no crash, no sanitizer report, no single allocation
+// larger than 8 bytes per input byte (a length field is never believed before the bytes are there;
+// the 8x is the path's segment views, 16 bytes each for at least 2 input bytes each), every record
 // decoded re-encodes to the same bytes and decodes back equal, and the scan's offsets are
-// consistent.
+// consistent. A snapshot read allocates no more than the file justifies either, every record it
+// hands over round-trips, and a whole snapshot hands over as many as its trailer counts.
 #include <sanitizer/allocator_interface.h>
+
+#include <unistd.h>
 
 #include <atomic>
 #include <cstddef>
@@ -20,6 +24,7 @@
 #include "nestcache/persistence/frame.h"
 #include "nestcache/persistence/record.h"
 #include "nestcache/persistence/segment.h"
+#include "nestcache/persistence/snapshot.h"
 
 namespace {
 
@@ -67,6 +72,44 @@ void check_round_trip(const Record& r, std::string_view bytes, const RecordLimit
   append_frame(r, framed);
   const Frame frame = read_frame(framed, max_body_size(limits));
   check(frame.status == FrameStatus::ok && frame.size == framed.size(), "a frame does not read");
+}
+
+// read_snapshot() over the bytes as a file; its buffer starts at 4 KiB and may grow only as far
+// as a frame that the file really holds.
+void check_snapshot(uint8_t settings, std::string_view rest, const RecordLimits& limits) {
+  static const std::string path = [] {
+    const char* dir = std::getenv("TMPDIR");
+    return std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/journal_fuzz-" +
+           std::to_string(::getpid()) + ".snap";
+  }();
+  std::string file;
+  if (settings & 1) file = encode_snapshot_header({kSnapshotFormatVersion, 7, 0});
+  file.append(rest);
+  {
+    std::FILE* out = std::fopen(path.c_str(), "wb");
+    check(out != nullptr, "cannot write the temp snapshot");
+    check(std::fwrite(file.data(), 1, file.size(), out) == file.size(), "short temp write");
+    std::fclose(out);
+  }
+  uint64_t handed = 0;
+  SnapshotReport report;
+  {
+    Arm arm;
+    report = read_snapshot(
+        path, limits,
+        [&](const Record& r) {
+          armed = false;
+          check_round_trip(r, {}, limits);
+          ++handed;
+          armed = true;
+        },
+        4096);
+  }
+  std::remove(path.c_str());
+  check(largest <= 8 * file.size() + 8192, "read_snapshot allocated too much");
+  if (report.outcome == SnapshotOutcome::ok) {
+    check(handed == report.records, "records counted wrong in a whole snapshot");
+  }
 }
 
 }  // namespace
@@ -126,5 +169,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
           "valid_after out of range");
   }
   if (scan.clean()) check(!scan.valid_after, "a clean end with a valid frame after it");
+  if (settings & 4) check_snapshot(settings, rest, limits);
   return 0;
 }

@@ -92,6 +92,14 @@ def main(out):
     damaged[20] ^= 1
     seeds.append(bytes([1]) + bytes(damaged))  # damage before the tail
     seeds.append(bytes([1]) + frames + b"\xff" * 24)  # garbage after the end
+    # Snapshots (bit 2; bit 0 puts the header first): store and touch records, then the trailer
+    # frame (kind 9: revision, count, CRC-32C of the record frames), as persistence.md 7.1 says.
+    kept = [b for b in bodies if b[0] in (STORE, TOUCH, MEMORY_LIMIT)]
+    snapshot_frames = b"".join(frame(b) for b in kept)
+    trailer = bytes([9]) + struct.pack("<QQI", 7, len(kept), crc32c(snapshot_frames))
+    seeds.append(bytes([5]) + snapshot_frames + frame(trailer))  # a whole snapshot
+    seeds.append(bytes([7]) + snapshot_frames + frame(trailer))
+    seeds.append(bytes([5]) + snapshot_frames)  # no trailer
     for seed in seeds:
         name = "journal-" + hashlib.sha1(seed).hexdigest()[:16]
         with open(os.path.join(out, name), "wb") as f:
