@@ -31,6 +31,15 @@ int64_t now_us() {
       .count();
 }
 
+// Room kept in the segment for changes admitted and not yet appended: one of the largest record
+// per writer thread, but at most half a segment (with -I 1024m a whole segment per writer would
+// cut a new segment of gigabytes for every write). An append that still does not fit cuts a new
+// segment itself; only a disk full at that very moment makes it fail (and the process stop).
+uint64_t headroom_for(const DurabilityOptions& options) {
+  const uint64_t per_writer = options.max_record + 1024;
+  return std::min<uint64_t>(options.writers * per_writer, options.segment_size / 2) + kSlack;
+}
+
 persistence::JournalOptions journal_options(const DurabilityOptions& options) {
   persistence::JournalOptions journal;
   journal.dir = options.dir;
@@ -44,7 +53,7 @@ persistence::JournalOptions journal_options(const DurabilityOptions& options) {
 Durability::Durability(DurabilityOptions options)
     : options_(std::move(options)),
       writer_(journal_options(options_)),
-      headroom_(options_.writers * (options_.max_record + 1024) + kSlack) {
+      headroom_(headroom_for(options_)) {
   sync_latency_us_.reserve(kLatencySamples);
 }
 
