@@ -40,6 +40,16 @@ std::map<std::string, std::string> contents(Tree& tree) {
   return out;
 }
 
+// The names of the files in the data directory with this extension.
+std::vector<std::string> files_ending(const std::string& dir, const std::string& extension) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == extension) names.push_back(entry.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // One run of the server over a data directory: a tree behind an engine, journaled.
 struct Server {
   // The harness only keeps the durability's address: it is made first and goes last, so the
@@ -295,6 +305,22 @@ TEST_F(DurabilityTest, AFullDiskRefusesWritesKeepsReadsAndComesBack) {
   EXPECT_EQ(contents(again.harness.tree()), before);
 }
 
+// -I 1024m: the room kept for writes in flight is bounded by the segment, not by the largest
+// item, or every write would cut (and preallocate) a segment of gigabytes.
+TEST_F(DurabilityTest, AHugeItemLimitDoesNotGrowSegmentsPerWrite) {
+  DurabilityOptions o = options();
+  o.writers = 4;
+  o.max_record = std::size_t{1} << 30;
+  o.segment_size = 1 << 20;
+  Server run(o);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(run.run("set k" + std::to_string(i) + " 0 0 1\r\nx\r\n"), "STORED\r\n");
+  }
+  const auto segments = files_ending(o_dir(), ".seg");
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_LE(std::filesystem::file_size(o_dir() + "/" + segments[0]), std::uintmax_t{1} << 20);
+}
+
 TEST_F(DurabilityTest, AnUnwritableDirectoryIsRefusedNamingIt) {
   if (!dir_.mount_tmpfs("ro", 1 << 20, true)) GTEST_SKIP() << "mounting a tmpfs needs root";
   DurabilityOptions o = options();
@@ -319,16 +345,6 @@ TEST_F(DurabilityTest, AFailedFdatasyncStopsTheProcessBeforeAnyReply) {
 }
 
 // ---- snapshots ----
-
-// The names of the files in the data directory with this extension.
-std::vector<std::string> files_ending(const std::string& dir, const std::string& extension) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() == extension) names.push_back(entry.path().filename());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 TEST_F(DurabilityTest, ASnapshotReplacesTheJournalItCovers) {
   std::map<std::string, std::string> before;
