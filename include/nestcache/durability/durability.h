@@ -1,11 +1,13 @@
 // --data-dir: the tree made durable. Every change the tree reports (change.h) becomes a journal
 // record (persistence/); the server commits a worker's records once per event-loop round, before
-// that round's replies leave (group commit); a restart replays the journal into the tree.
+// that round's replies leave (group commit); snapshots beside the journal let old segments go; a
+// restart loads the newest snapshot and replays the journal after it.
 //
 // Threads: on_change runs on whichever thread changes the tree (workers, the reclaimer), under a
-// shard lock; admit and stats on workers; commit_round on workers at the end of their rounds;
-// the --fsync everysec thread in the background. One mutex orders the appends and the writes;
-// fdatasync runs outside it, so a slow disk never holds a shard lock.
+// shard lock; admit and stats on workers; commit_round on workers at the end of their rounds; a
+// background thread writes and (everysec) fdatasyncs once a second; a snapshot thread of its own,
+// at the lowest CPU priority. One mutex orders the appends and the writes; fdatasync runs outside
+// it, so a slow disk never holds a shard lock. Lock order: a shard's, then the journal's.
 //
 // Failure: a write or fdatasync that fails makes what is on disk unknown, so the process stops
 // (one log line, exit status 74) before any reply that depends on it leaves: nothing unsaved is
