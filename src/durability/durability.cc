@@ -84,7 +84,7 @@ void Durability::on_change(const Change& change) {
                                  : writer_.append_framed(framed, record.revision);
   if (!error.ok()) {
     // The change is applied and cannot be journaled: no reply may say it was saved.
-    broken_ = error.message();
+    break_with(error.message());
     return;
   }
   appended_.fetch_add(1, std::memory_order_release);
@@ -160,7 +160,17 @@ void Durability::sync_written(uint64_t written) {
   synced_.store(covered, std::memory_order_release);
 }
 
+void Durability::break_with(std::string why) {
+  broken_ = std::move(why);
+  is_broken_.store(true, std::memory_order_release);
+}
+
 void Durability::commit_round() {
+  // A change that could not be journaled stops the process before this round's replies.
+  if (is_broken_.load(std::memory_order_acquire)) [[unlikely]] {
+    std::lock_guard lock(mu_);
+    die(broken_);
+  }
   uint64_t written = written_.load(std::memory_order_acquire);
   if (appended_.load(std::memory_order_acquire) != written) {
     std::lock_guard lock(mu_);

@@ -74,13 +74,13 @@ bool Durability::take_snapshot() {
     if (memory_limit_) {
       global.kind = RecordKind::memory_limit;
       global.memory_limit = *memory_limit_;
-      if (JournalError e = writer_.append(global); !e.ok()) broken_ = e.message();
+      if (JournalError e = writer_.append(global); !e.ok()) break_with(e.message());
       appended_.fetch_add(1, std::memory_order_release);
     }
     if (const int64_t due = tree_->pending_flush(); due != 0) {
       global.kind = RecordKind::flush_pending;
       global.flush_at = due;
-      if (JournalError e = writer_.append(global); !e.ok()) broken_ = e.message();
+      if (JournalError e = writer_.append(global); !e.ok()) break_with(e.message());
       appended_.fetch_add(1, std::memory_order_release);
     }
   }

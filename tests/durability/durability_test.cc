@@ -330,6 +330,26 @@ TEST_F(DurabilityTest, AnUnwritableDirectoryIsRefusedNamingIt) {
   EXPECT_NE(run.report.error.find(dir_.file("ro")), std::string::npos) << run.report.error;
 }
 
+// A change the tree applied and the journal could not take (here a record over the journal's
+// limits, which no command can make) stops the process at the next commit, before the round's
+// replies: even when nothing else was appended since the last write.
+TEST_F(DurabilityTest, AChangeTheJournalCannotTakeStopsTheProcessAtTheNextCommit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Server run(options());
+        run.run("set a 0 0 1\r\n1\r\n");
+        const std::string long_name(300, 'n');
+        const Path path{long_name};
+        Change change;
+        change.kind = ChangeKind::remove;
+        change.path = &path;
+        run.durability.on_change(change);
+        run.durability.commit_round();
+      },
+      ::testing::ExitedWithCode(74), "bad segment|segment");
+}
+
 TEST_F(DurabilityTest, AFailedFdatasyncStopsTheProcessBeforeAnyReply) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(

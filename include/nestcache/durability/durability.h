@@ -111,6 +111,9 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
 
  private:
   bool persisted(std::string_view top) const;
+  // Records why the journal cannot take a change that was applied (under mu_): the next commit
+  // stops the process.
+  void break_with(std::string why);
   // room_ from the writer's room (under mu_).
   void update_room();
   // Writes the buffer (under mu_); returns how many records are on the kernel's side now.
@@ -136,8 +139,9 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // The writer's buffer and segment (appends, writes, cuts); an append holds it for the copy
   // of one framed record.
   mutable std::mutex mu_;
-  std::string broken_;          // an append that failed: the next commit stops the process
-  int64_t retry_after_us_ = 0;  // a full disk: refuse without asking again until then
+  std::string broken_;  // why a change could not be journaled: the next commit stops the process
+  std::atomic<bool> is_broken_{false};  // broken_ is set (read without the lock)
+  int64_t retry_after_us_ = 0;          // a full disk: refuse without asking again until then
 
   std::atomic<uint64_t> appended_{0};  // records appended
   std::atomic<uint64_t> written_{0};   // ... of which write() has handed to the kernel
