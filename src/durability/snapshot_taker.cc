@@ -23,8 +23,11 @@ using persistence::RecordKind;
 // to the file after the lock is let go).
 constexpr std::size_t kStepNodes = 256;
 constexpr std::size_t kStepBytes = 256 * 1024;
-// The walk works this long, then rests as long.
-constexpr std::chrono::microseconds kBusy{2000};
+// The walk works this long, then rests as long. Short: the walk takes a namespace's lock for each
+// of its steps, one after the other, and a worker that waits for that lock is woken only to find
+// it taken again (a convoy). Measured with 2 ms turns: workers waited ~0.3 ms at a time, a dozen
+// times in a row, and the get p99 rose nine-fold.
+constexpr std::chrono::microseconds kBusy{200};
 
 // A node copied out of the tree under its shard's lock (the valueless ones with a deadline).
 struct Copied {
@@ -96,60 +99,73 @@ bool Durability::take_snapshot() {
   walk.valueless_deadlines = true;
   std::string frames;  // one step's records, framed under the lock, written after it
   std::string failure;
-  // Shard by shard, each namespace a bounded step at a time: no order is needed, and each
-  // shard's top-level names are read once (a walk of the root in name order would gather them
-  // again and again).
+  // One node into the step's frames (or, valueless with a deadline, into `deadlines`); false
+  // when the step's frames are full, or the value cannot be recorded (`failure`).
+  uint64_t count = 0;
+  auto add = [&](const Path& full, const ValueView& value) {
+    if (value.cas == 0) {
+      Copied& item = deadlines.emplace_back();
+      item.path.assign(full.begin(), full.end());
+      item.exptime = value.exptime;
+      return true;
+    }
+    Record record;
+    record.kind = RecordKind::store;
+    record.revision = value.cas;
+    record.path = full;
+    record.data = value.data;
+    record.flags = value.flags;
+    record.exptime = value.exptime;
+    if (persistence::check_record(record, {}) != persistence::RecordError::none) {
+      failure = "a value in " + std::string(full[0]) + " is over the record limits";
+      return false;
+    }
+    persistence::append_frame(record, frames);
+    ++count;
+    return frames.size() < kStepBytes;
+  };
+  auto flush_step = [&]() -> bool {
+    if (!failure.empty()) return failed(failure);
+    if (JournalError e = snapshot.add_framed(frames, count); !e.ok()) return failed(e.message());
+    frames.clear();
+    count = 0;
+    return true;
+  };
+  // Shard by shard (no order is needed, and each shard's top-level names are read once), whole
+  // namespaces a batch per lock hold; a namespace too large for one step alone is walked in
+  // bounded steps.
   auto busy_since = std::chrono::steady_clock::now();
   for (std::size_t shard = 0; shard < Tree::kShardCount; ++shard) {
-    std::size_t seen = 0;
-    for (const std::string& name : tree_->shard_top_names(shard)) {
-      if (!persisted(name)) continue;
-      if (++seen % 256 == 0) {
-        {
-          std::lock_guard lock(stop_mu_);
-          if (stopping_) return false;  // the writer's destructor removes the temp file
-        }
-        // Paced: after each kBusy of work, as long a rest, so that the walk never holds a core
-        // for long (a worker woken on it would wait; on a small machine its p99 would pay).
-        const auto now = std::chrono::steady_clock::now();
-        if (now - busy_since >= kBusy) {
-          std::this_thread::sleep_for(now - busy_since);
-          busy_since = std::chrono::steady_clock::now();
-        }
+    std::vector<std::string> names = tree_->shard_top_names(shard);
+    std::erase_if(names, [&](const std::string& name) { return !persisted(name); });
+    for (std::size_t next = 0; next < names.size();) {
+      {
+        std::lock_guard lock(stop_mu_);
+        if (stopping_) return false;  // the writer's destructor removes the temp file
       }
-      const Path top{name};
+      // Paced: after each kBusy of work, as long a rest, so that the walk never holds a core
+      // or a namespace's lock for long.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - busy_since >= kBusy) {
+        std::this_thread::sleep_for(now - busy_since);
+        busy_since = std::chrono::steady_clock::now();
+      }
+      const std::size_t walked = tree_->walk_names(
+          shard, names, next, kStepNodes, kStepBytes, walk,
+          [&](const Path& full, const ValueView& value) { (void)add(full, value); });
+      if (!flush_step()) return false;
+      if (walked > next) {
+        next = walked;
+        continue;
+      }
+      // names[next] alone is over a step's bounds: in steps of its own.
+      const Path top{names[next]};
       WalkCursor cursor;
       for (bool done = false; !done;) {
-        frames.clear();
-        uint64_t count = 0;
-        done = tree_->walk_step(
-            top, cursor, kStepNodes, walk, [&](const Path& full, const ValueView& value) {
-              if (value.cas == 0) {
-                Copied& item = deadlines.emplace_back();
-                item.path.assign(full.begin(), full.end());
-                item.exptime = value.exptime;
-                return true;
-              }
-              Record record;
-              record.kind = RecordKind::store;
-              record.revision = value.cas;
-              record.path = full;
-              record.data = value.data;
-              record.flags = value.flags;
-              record.exptime = value.exptime;
-              if (persistence::check_record(record, {}) != persistence::RecordError::none) {
-                failure = "a value in " + std::string(full[0]) + " is over the record limits";
-                return false;
-              }
-              persistence::append_frame(record, frames);
-              ++count;
-              return frames.size() < kStepBytes;
-            });
-        if (!failure.empty()) return failed(failure);
-        if (JournalError e = snapshot.add_framed(frames, count); !e.ok()) {
-          return failed(e.message());
-        }
+        done = tree_->walk_step(top, cursor, kStepNodes, walk, add);
+        if (!flush_step()) return false;
       }
+      ++next;
     }
   }
   for (const Copied& item : deadlines) {

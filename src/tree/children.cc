@@ -119,15 +119,43 @@ std::vector<std::string> Tree::top_names_from(const std::string* from, bool incl
 }
 
 std::vector<std::string> Tree::shard_top_names(std::size_t index) {
-  const int64_t now = clock_.now();
-  catch_up(now);
+  // Slots per lock hold: about 400 names, ~100 us.
+  constexpr std::size_t kTopNameSlots = 1024;
   std::vector<std::string> names;
   Shard& shard = shards_[index];
-  std::lock_guard lock(shard.mu);
-  shard.advance(now);
-  shard.roots().for_each([&](Entry* node) {
-    if (!node->expired(now)) names.emplace_back(node->name());
-  });
+  // In slices of the roots table, as ChildNames scans a wide node: copying 15k names at once
+  // held the shard's lock for ~5 ms (a snapshot of 1M values raised the get p99 nine-fold). A
+  // slice after the table moved children starts the scan over (a name could have moved to a
+  // slot already scanned); after kScanRestarts of those the rest is copied in one go.
+  const Kids* table = nullptr;
+  std::size_t capacity = 0;
+  uint64_t moves = 0;
+  std::size_t slot = 0;
+  int restarts = 0;
+  for (;;) {
+    const int64_t now = clock_.now();
+    catch_up(now);
+    std::lock_guard lock(shard.mu);
+    shard.advance(now);
+    const Kids& roots = shard.roots();
+    if (table != &roots || capacity != roots.capacity() || moves != shard.slot_moves()) {
+      if (table != nullptr) ++restarts;
+      table = &roots;
+      capacity = roots.capacity();
+      moves = shard.slot_moves();
+      slot = 0;
+    }
+    const std::size_t slots = restarts >= ChildNames::kScanRestarts ? capacity : kTopNameSlots;
+    slot = roots.for_each_in_slots(slot, slots, [&](const Entry* node) {
+      if (!node->expired(now)) names.emplace_back(node->name());
+    });
+    if (slot >= capacity) break;
+  }
+  // A scan started over lists again the names it had: once each.
+  if (restarts > 0) {
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+  }
   return names;
 }
 

@@ -33,17 +33,40 @@ namespace {
 // Depth first, the node before its children, children in name order. Expired children are
 // skipped here (a walk must not restructure the set it iterates); the next access or the
 // reclaimer detaches them.
-void walk_node(Entry* node, Path& full, int64_t now,
+void walk_node(Entry* node, Path& full, int64_t now, const Tree::WalkOptions& options,
                absl::FunctionRef<void(const Path&, const ValueView&)> visit) {
   if (node->has_value()) {
-    node->set_fetched(true);
+    if (options.mark_fetched) node->set_fetched(true);
     visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+  } else if (options.valueless_deadlines && node->exptime() != 0) {
+    visit(full, ValueView{{}, 0, node->exptime(), 0});
   }
   if (!node->has_children()) return;
   for (Entry* child : sorted_live(*node, now)) {
     full.push_back(child->name());
-    walk_node(child, full, now, visit);
+    walk_node(child, full, now, options, visit);
     full.pop_back();
+  }
+}
+
+// The nodes and logical bytes of `node`'s subtree, itself included: its table's figures, found
+// down a chain of sole children (O(depth)).
+struct SubtreeSize {
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+};
+SubtreeSize subtree_size(const Entry* node) {
+  SubtreeSize size;
+  for (;;) {
+    ++size.nodes;
+    size.bytes += node->footprint();
+    if (const Kids* kids = node->kids()) {
+      size.nodes += kids->nodes;
+      size.bytes += kids->bytes();
+      return size;
+    }
+    node = node->sole_child();
+    if (node == nullptr) return size;
   }
 }
 
@@ -178,9 +201,35 @@ bool Tree::walk(const Path& path,
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr) return false;
     Path full = path;
-    walk_node(node, full, now, visit);
+    walk_node(node, full, now, WalkOptions{}, visit);
     return true;
   });
+}
+
+std::size_t Tree::walk_names(std::size_t shard_index, const std::vector<std::string>& names,
+                             std::size_t first, std::size_t max_nodes, std::size_t max_bytes,
+                             const WalkOptions& options,
+                             absl::FunctionRef<void(const Path& full, const ValueView&)> visit) {
+  Shard& shard = shards_[shard_index];
+  const int64_t now = clock_.now();
+  catch_up(now);
+  std::lock_guard lock(shard.mu);
+  shard.advance(now);
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+  Path full;
+  std::size_t i = first;
+  for (; i < names.size(); ++i) {
+    Entry* root = shard.live_root(names[i], hash_name(names[i]), now);
+    if (root == nullptr) continue;  // gone meanwhile, or in another shard
+    const SubtreeSize size = subtree_size(root);
+    if (nodes + size.nodes > max_nodes || bytes + size.bytes > max_bytes) break;
+    nodes += size.nodes;
+    bytes += size.bytes;
+    full.assign(1, root->name());
+    walk_node(root, full, now, options, visit);
+  }
+  return i;
 }
 
 bool Tree::walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,

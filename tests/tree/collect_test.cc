@@ -175,7 +175,9 @@ TEST(CollectTest, AValueThatOutgrowsItsNodeKeepsItsSubtreeAndDeadline) {
   collect_all(tree);
   EXPECT_FALSE(has_value(tree, {"p", "c0"}));
   EXPECT_EQ(tree.stats().nodes, 0u);
-  EXPECT_LT(tree.stats().allocated, 64u);  // what is left is the roots table's slot array
+  // What is left is the roots table's slot array (48 bytes and a chunk header; malloc may hand
+  // out a chunk 16 bytes larger, depending on what was freed before).
+  EXPECT_LE(tree.stats().allocated, 64u + 16u);
 }
 
 TEST(CollectTest, HugeSubtreeDeleteIsFreedInBoundedPasses) {

@@ -551,7 +551,12 @@ void expect_same_figures(const TreeStats& got, const TreeStats& want, bool same_
   EXPECT_EQ(got.items, want.items);
   EXPECT_EQ(got.bytes, want.bytes);
   if (same_memory) {
-    EXPECT_EQ(got.allocated, want.allocated);
+    // malloc may hand out a chunk 16 bytes larger than the same request got before (it does not
+    // split off a remainder too small to be a chunk), depending on what was freed earlier: up to
+    // 16 bytes per node. A table left behind or missing is larger than that.
+    const uint64_t slack = 16 * want.nodes;
+    EXPECT_LE(got.allocated, want.allocated + slack);
+    EXPECT_GE(got.allocated + slack, want.allocated);
   }
   EXPECT_EQ(got.max_depth, want.max_depth);
   EXPECT_EQ(got.pending_free, 0u);

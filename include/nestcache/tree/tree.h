@@ -212,6 +212,18 @@ class Tree {
   bool walk_step(const Path& path, WalkCursor& cursor, std::size_t max_nodes,
                  const WalkOptions& options,
                  absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
+  // Under one hold of shard `shard_index`'s lock, walks whole (walk()'s order within each) the
+  // subtrees of the top-level names[first], names[first + 1], ... of that shard
+  // (shard_top_names) while their nodes and logical bytes fit in `max_nodes` and `max_bytes`; a
+  // name no longer there is passed over. Returns the index of the first name not walked (==
+  // first when that name's subtree alone is over the bounds: walk it with walk_step). A walk of
+  // the whole tree in no order (a snapshot) takes a shard's lock once per batch of namespaces
+  // instead of once per namespace: taking it once per small namespace, back to back, kept
+  // workers that wanted it waking only to find it taken again.
+  std::size_t walk_names(std::size_t shard_index, const std::vector<std::string>& names,
+                         std::size_t first, std::size_t max_nodes, std::size_t max_bytes,
+                         const WalkOptions& options,
+                         absl::FunctionRef<void(const Path& full, const ValueView&)> visit);
 
   // flush_all: at `when` (absolute Unix time; <= now means at once) every node goes. A later
   // flush replaces a pending one, as in memcached. With an observer attached, a flush empties
