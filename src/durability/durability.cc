@@ -126,7 +126,9 @@ bool Durability::admit(const Path* path, std::size_t bytes) {
   return true;
 }
 
-uint64_t Durability::write_locked() {
+uint64_t Durability::write_pending() {
+  std::lock_guard lock(mu_);
+  if (!broken_.empty()) die(broken_);
   const uint64_t appended = appended_.load(std::memory_order_acquire);
   if (writer_.pending_bytes() > 0) {
     const JournalError error = writer_.write();
@@ -165,16 +167,12 @@ void Durability::break_with(std::string why) {
 }
 
 void Durability::commit_round() {
-  // A change that could not be journaled stops the process before this round's replies.
-  if (is_broken_.load(std::memory_order_acquire)) [[unlikely]] {
-    std::lock_guard lock(mu_);
-    die(broken_);
-  }
   uint64_t written = written_.load(std::memory_order_acquire);
-  if (appended_.load(std::memory_order_acquire) != written) {
-    std::lock_guard lock(mu_);
-    if (!broken_.empty()) die(broken_);
-    written = write_locked();
+  // A change that could not be journaled stops the process (write_pending) before this round's
+  // replies, even when nothing else is pending.
+  if (is_broken_.load(std::memory_order_acquire) ||
+      appended_.load(std::memory_order_acquire) != written) {
+    written = write_pending();
   }
   if (options_.fsync == FsyncPolicy::always) sync_written(written);
 }
@@ -193,12 +191,7 @@ void Durability::background() {
     stop_cv_.wait_for(lock, std::chrono::seconds(1));
     if (stopping_) break;
     lock.unlock();
-    uint64_t written;
-    {
-      std::lock_guard journal(mu_);
-      if (!broken_.empty()) die(broken_);
-      written = write_locked();  // the reclaimer's records, when no request came
-    }
+    const uint64_t written = write_pending();  // the reclaimer's records, when no request came
     if (options_.fsync == FsyncPolicy::everysec) sync_written(written);
     lock.lock();
   }
@@ -234,13 +227,7 @@ void Durability::close() {
   if (tree_ == nullptr) return;
   tree_->set_observer(nullptr);
   tree_ = nullptr;
-  uint64_t written;
-  {
-    std::lock_guard lock(mu_);
-    if (!broken_.empty()) die(broken_);
-    written = write_locked();
-  }
-  sync_written(written);
+  sync_written(write_pending());
 }
 
 void Durability::die(const std::string& why) const {

@@ -9,6 +9,8 @@
 #include <ostream>
 #include <system_error>
 
+#include <absl/functional/function_ref.h>
+
 #include "nestcache/durability/durability.h"
 #include "nestcache/persistence/frame.h"
 #include "nestcache/persistence/journal_reader.h"
@@ -25,9 +27,12 @@ using persistence::RecordKind;
 // was appended under every lock, so it sits exactly between the changes before and after it.
 class Replayer {
  public:
-  // With `progress`, a line every million records (-v).
-  Replayer(Tree& tree, const std::vector<std::string>& persist, std::ostream* progress)
-      : tree_(tree), persist_(persist), progress_(progress) {}
+  // `persisted` tells the journaled namespaces (--persist may have changed since the records
+  // were written) and must outlive the replayer; with `progress`, a line every million records
+  // (-v).
+  Replayer(Tree& tree, absl::FunctionRef<bool(std::string_view top)> persisted,
+           std::ostream* progress)
+      : tree_(tree), persisted_(persisted), progress_(progress) {}
 
   // A journal record: counted in the bytes the next snapshot will cover.
   void apply_journal(const Record& record) {
@@ -40,7 +45,7 @@ class Replayer {
       *progress_ << "nestcached: loading: " << records_ << " records" << std::endl;
     }
     revision_ = std::max(revision_, record.revision);
-    if (!record.path.empty() && !persisted(record.path[0])) return;  // --persist changed
+    if (!record.path.empty() && !persisted_(record.path[0])) return;  // --persist changed
     switch (record.kind) {
       case RecordKind::store: {
         // The value as acknowledged, with its unique; one already expired goes at once (and
@@ -90,12 +95,8 @@ class Replayer {
   std::optional<uint64_t> memory_limit() const { return memory_limit_; }
 
  private:
-  bool persisted(std::string_view top) const {
-    return persist_.empty() || std::find(persist_.begin(), persist_.end(), top) != persist_.end();
-  }
-
   Tree& tree_;
-  const std::vector<std::string>& persist_;
+  absl::FunctionRef<bool(std::string_view top)> persisted_;
   std::ostream* progress_;
   uint64_t records_ = 0;
   uint64_t journal_bytes_ = 0;
@@ -120,7 +121,9 @@ RecoveryReport Durability::open(Tree& tree, std::ostream& log) {
   if (made) {
     return io_failure(options_.dir + ": cannot create the data directory (" + made.message() + ")");
   }
-  Replayer replayer(tree, options_.persist, options_.verbosity > 0 ? &log : nullptr);
+  // Named: the replayer keeps a reference to it.
+  auto persisted_here = [this](std::string_view top) { return persisted(top); };
+  Replayer replayer(tree, persisted_here, options_.verbosity > 0 ? &log : nullptr);
   // 1. The newest snapshot, if any: a damaged one refuses the start (the journal it covered is
   // gone, so an older one would silently lose changes).
   const persistence::SnapshotList snapshots = persistence::list_snapshots(options_.dir);

@@ -116,8 +116,9 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   void break_with(std::string why);
   // room_ from the writer's room (under mu_).
   void update_room();
-  // Writes the buffer (under mu_); returns how many records are on the kernel's side now.
-  uint64_t write_locked();
+  // Takes mu_, stops the process if a change could not be journaled, writes the buffer; returns
+  // how many records are on the kernel's side now.
+  uint64_t write_pending();
   void sync_written(uint64_t written);
   // The once-a-second thread: writes what no request wrote, and fdatasyncs under everysec.
   void background();
