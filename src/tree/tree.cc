@@ -7,6 +7,14 @@ namespace nestcache {
 namespace {
 
 constexpr std::size_t kShards = Tree::kShardCount;
+// Every shard's lock, taken in index order (the one order any code takes two of them in).
+std::vector<std::unique_lock<std::mutex>> lock_all(Tree::Shard* shards) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(kShards);
+  for (std::size_t i = 0; i < kShards; ++i) locks.emplace_back(shards[i].mu);
+  return locks;
+}
+
 // Freed inline after a delete, so small deletes are accounted at once; the rest is left to the
 // background reclaimer.
 constexpr std::size_t kInlineFree = 256;
@@ -213,12 +221,8 @@ void Tree::flush(int64_t when) {
       return;
     }
     // Pending for every shard at once: the first request at or after `when` applies it.
-    std::vector<std::unique_lock<std::mutex>> locks;
-    locks.reserve(kShards);
-    for (std::size_t i = 0; i < kShards; ++i) {
-      locks.emplace_back(shards_[i].mu);
-      shards_[i].flush_at = 0;
-    }
+    const auto locks = lock_all(shards_.get());
+    for (std::size_t i = 0; i < kShards; ++i) shards_[i].flush_at = 0;
     pending_flush_at_.store(when, std::memory_order_relaxed);
     Change change;
     change.kind = ChangeKind::flush_pending;
@@ -240,9 +244,7 @@ void Tree::flush(int64_t when) {
 }
 
 void Tree::flush_everything(int64_t time, bool pending) const {
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(kShards);
-  for (std::size_t i = 0; i < kShards; ++i) locks.emplace_back(shards_[i].mu);
+  const auto locks = lock_all(shards_.get());
   if (pending && pending_flush_at_.load(std::memory_order_relaxed) != time) return;
   pending_flush_at_.store(0, std::memory_order_relaxed);
   Change change;
