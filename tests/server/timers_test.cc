@@ -59,10 +59,15 @@ void run_loop_until(EventLoop& loop, Done done, std::chrono::seconds guard = 10s
   while (!done() && Clock::now() < give_up) loop.run_once(100ms);
 }
 
-TEST(TimersTest, FiresOnTheLoopThreadNotBeforeItsTime) {
+// An io_context, its Timers and a loop: what each test arms timers between.
+class TimersTest : public ::testing::Test {
+ protected:
   asio::io_context io;
-  Timers timers(io);
+  Timers timers{io};
   EventLoop loop;
+};
+
+TEST_F(TimersTest, FiresOnTheLoopThreadNotBeforeItsTime) {
   std::thread::id ran_on;
   Clock::time_point ran_at;
   int calls = 0;
@@ -83,10 +88,7 @@ TEST(TimersTest, FiresOnTheLoopThreadNotBeforeItsTime) {
   EXPECT_FALSE(timer.armed());
 }
 
-TEST(TimersTest, CancelBeforeItFiresReleasesTheIoContext) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, CancelBeforeItFiresReleasesTheIoContext) {
   int calls = 0;
   Timers::Timer timer(timers, loop, [&] { ++calls; });
   timer.arm(Clock::now() + 1h);
@@ -97,10 +99,7 @@ TEST(TimersTest, CancelBeforeItFiresReleasesTheIoContext) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST(TimersTest, CancelAfterItFiredAndWasQueuedDropsTheCall) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, CancelAfterItFiredAndWasQueuedDropsTheCall) {
   int calls = 0;
   Timers::Timer timer(timers, loop, [&] { ++calls; });
   timer.arm(Clock::now());
@@ -115,10 +114,7 @@ TEST(TimersTest, CancelAfterItFiredAndWasQueuedDropsTheCall) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(TimersTest, DestroyedAfterItFiredRunsNothing) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, DestroyedAfterItFiredRunsNothing) {
   int calls = 0;
   {
     Timers::Timer timer(timers, loop, [&] { ++calls; });
@@ -129,10 +125,7 @@ TEST(TimersTest, DestroyedAfterItFiredRunsNothing) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST(TimersTest, ArmReplacesTheEarlierDeadline) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, ArmReplacesTheEarlierDeadline) {
   int calls = 0;
   Timers::Timer timer(timers, loop, [&] { ++calls; });
   timer.arm(Clock::now() + 1h);
@@ -142,10 +135,7 @@ TEST(TimersTest, ArmReplacesTheEarlierDeadline) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(TimersTest, RepeatsEveryPeriodUntilCancelled) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, RepeatsEveryPeriodUntilCancelled) {
   std::vector<Clock::time_point> ran_at;
   Timers::Timer timer(timers, loop, [&] { ran_at.push_back(Clock::now()); });
   IoThread io_thread(io);
@@ -164,10 +154,7 @@ TEST(TimersTest, RepeatsEveryPeriodUntilCancelled) {
   EXPECT_EQ(ran_at.size(), 3u);
 }
 
-TEST(TimersTest, StopCancelsPendingDeadlinesAndIgnoresLaterOnes) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, StopCancelsPendingDeadlinesAndIgnoresLaterOnes) {
   int calls = 0;
   Timers::Timer timer(timers, loop, [&] { ++calls; });
   Timers::Timer repeating(timers, loop, [&] { ++calls; });
@@ -183,10 +170,7 @@ TEST(TimersTest, StopCancelsPendingDeadlinesAndIgnoresLaterOnes) {
 
 // The loop's thread arms and cancels while the io thread fires: no call comes after a cancel
 // (and ThreadSanitizer sees the two threads meet only through the seam).
-TEST(TimersTest, ArmAndCancelRaceWithTheIoThread) {
-  asio::io_context io;
-  Timers timers(io);
-  EventLoop loop;
+TEST_F(TimersTest, ArmAndCancelRaceWithTheIoThread) {
   bool cancelled = false;
   int late = 0;
   int calls = 0;
@@ -215,7 +199,7 @@ TEST(TimersTest, ArmAndCancelRaceWithTheIoThread) {
 
 // A loop destroyed after its Timer, while the io_context runs on: the io side no longer names
 // it (ASan, TSan).
-TEST(TimersTest, ALoopMayGoBeforeTheIoContextStops) {
+TEST(TimersLifetimeTest, ALoopMayGoBeforeTheIoContextStops) {
   asio::io_context io;
   Timers timers(io);
   IoThread io_thread(io);
