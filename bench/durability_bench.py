@@ -49,7 +49,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from server_process import Server, free_port  # noqa: E402
+from server_process import Server, ask, free_port, parse_stats  # noqa: E402
 from compare import Bench, alternate, cpu_seconds, fmt_values, verdict  # noqa: E402
 
 REPO = os.path.dirname(HERE)
@@ -321,27 +321,9 @@ def drop_cache(directory):
                 os.close(fd)
 
 
-def ask(conn, request, until=b"END\r\n"):
-    """Sends `request` on `conn` and reads until the reply ends with `until` (or EOF)."""
-    conn.sendall(request)
-    data = b""
-    while not data.endswith(until):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def query(port, request, until=b"END\r\n", timeout=5.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         return ask(s, request, until)
-
-
-def parse_stats(data):
-    return {parts[1]: parts[2] for parts in
-            (line.split(" ", 2) for line in data.decode().split("\r\n"))
-            if len(parts) == 3 and parts[0] == "STAT"}
 
 
 def timed_start(argv, port, timeout):

@@ -10,6 +10,25 @@ import tempfile
 import time
 
 
+def ask(conn, request, until=b"END\r\n"):
+    """Sends `request` on `conn` and reads until the reply ends with `until` (or EOF)."""
+    conn.sendall(request)
+    data = b""
+    while not data.endswith(until):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def parse_stats(data):
+    """A `stats` reply as {name: text}."""
+    return {parts[1]: parts[2] for parts in
+            (line.split(" ", 2) for line in data.decode().split("\r\n"))
+            if len(parts) == 3 and parts[0] == "STAT"}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,13 +81,4 @@ class Server:
     def stats(self):
         """The server's `stats` as {name: text}."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            s.sendall(b"stats\r\n")
-            data = b""
-            while not data.endswith(b"END\r\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return {parts[1]: parts[2] for parts in
-                (line.split(" ", 2) for line in data.decode().split("\r\n"))
-                if len(parts) == 3 and parts[0] == "STAT"}
+            return parse_stats(ask(s, b"stats\r\n"))
