@@ -30,13 +30,15 @@ int64_t now_us() {
       .count();
 }
 
-// Room kept in the segment for changes admitted and not yet appended: one of the largest record
-// per writer thread, but at most half a segment (with -I 1024m a whole segment per writer would
-// cut a new segment of gigabytes for every write). An append that still does not fit cuts a new
-// segment itself; only a disk full at that very moment makes it fail (and the process stop).
-uint64_t headroom_for(const DurabilityOptions& options) {
+// Room kept in the segment for changes admitted and not yet in the journal's buffer: what the
+// stripes may hold, and one of the largest record per writer thread, but at most half a segment
+// (with -I 1024m a whole segment per writer would cut a new segment of gigabytes for every write).
+// An append that still does not fit cuts a new segment itself; only a disk full at that very moment
+// makes it fail (and the process stop).
+uint64_t headroom_for(const DurabilityOptions& options, const RecordStripes& stripes) {
   const uint64_t per_writer = options.max_record + 1024;
-  return std::min<uint64_t>(options.writers * per_writer, options.segment_size / 2) + kSlack;
+  return std::min<uint64_t>(options.writers * per_writer, options.segment_size / 2) + kSlack +
+         stripes.capacity();
 }
 
 persistence::JournalOptions journal_options(const DurabilityOptions& options) {
@@ -52,7 +54,8 @@ persistence::JournalOptions journal_options(const DurabilityOptions& options) {
 Durability::Durability(DurabilityOptions options)
     : options_(std::move(options)),
       writer_(journal_options(options_)),
-      headroom_(headroom_for(options_)) {
+      stripes_(options_.segment_size),
+      headroom_(headroom_for(options_, stripes_)) {
   sync_latency_us_.reserve(kLatencySamples);
 }
 
@@ -63,31 +66,60 @@ bool Durability::persisted(std::string_view top) const {
   return std::find(options_.persist.begin(), options_.persist.end(), top) != options_.persist.end();
 }
 
+namespace {
+// The Durability whose stripes the calling thread appended to since its last commit_round (the
+// commit of a round without journaled changes skips the journal).
+thread_local const Durability* appended_by_this_thread = nullptr;
+}  // namespace
+
 void Durability::on_change(const Change& change) {
   if (!change.path->empty() && !persisted((*change.path)[0])) return;
   const persistence::Record record = record_of(change);
-  // Encoded and checksummed before the lock: under it, only a copy into the buffer.
-  thread_local std::string framed;
-  framed.clear();
   const persistence::RecordError invalid = persistence::check_record(record, {});
-  if (invalid == persistence::RecordError::none) persistence::append_frame(record, framed);
+  // A change inside a namespace goes to its stripe; the commit moves it into the journal.
+  if (invalid == persistence::RecordError::none && !change.path->empty()) [[likely]] {
+    const std::size_t stripe = RecordStripes::stripe_of(change.shard);
+    appended_by_this_thread = this;
+    if (stripes_.append(stripe, record)) {
+      std::lock_guard lock(mu_);
+      stripes_.move(stripe, [this](std::string_view records, uint64_t count, uint64_t revision) {
+        to_journal(records, count, revision);
+      });
+      update_room();
+    }
+    return;
+  }
+  // A flush, a delayed flush or a new budget: ordered after every record buffered before it.
   std::lock_guard lock(mu_);
   if (!broken_.empty()) return;
   if (change.kind == ChangeKind::memory_limit) memory_limit_ = change.memory_limit;
-  const JournalError error = invalid != persistence::RecordError::none
-                                 ? JournalError{JournalErrorKind::bad_record,
-                                                0,
-                                                {},
-                                                0,
-                                                std::string(persistence::to_string(invalid))}
-                                 : writer_.append_framed(framed, record.revision);
-  if (!error.ok()) {
+  if (invalid != persistence::RecordError::none) {
     // The change is applied and cannot be journaled: no reply may say it was saved.
+    break_with(std::string(persistence::to_string(invalid)));
+    return;
+  }
+  move_stripes();
+  std::string framed;
+  persistence::append_frame(record, framed);
+  to_journal(framed, 1, record.revision);
+  update_room();
+}
+
+void Durability::to_journal(std::string_view framed, uint64_t records, uint64_t max_revision) {
+  if (!broken_.empty()) return;  // the next commit stops the process
+  const JournalError error = writer_.append_framed(framed, max_revision, records);
+  if (!error.ok()) {
+    // The changes are applied and cannot be journaled: no reply may say they were saved.
     break_with(error.message());
     return;
   }
-  appended_.fetch_add(1, std::memory_order_release);
-  update_room();
+  appended_.fetch_add(records, std::memory_order_release);
+}
+
+void Durability::move_stripes() {
+  stripes_.move_all([this](std::string_view records, uint64_t count, uint64_t revision) {
+    to_journal(records, count, revision);
+  });
 }
 
 void Durability::update_room() {
@@ -127,13 +159,20 @@ bool Durability::admit(const Path* path, std::size_t bytes) {
 }
 
 uint64_t Durability::write_pending() {
-  std::lock_guard lock(mu_);
-  if (!broken_.empty()) die(broken_);
-  const uint64_t appended = appended_.load(std::memory_order_acquire);
-  if (writer_.pending_bytes() > 0) {
-    const JournalError error = writer_.write();
-    if (!error.ok()) die(error.message());
+  // io_mu_ keeps the batches in order; the pwrite runs without mu_, so that the other workers'
+  // changes are appended meanwhile (with the pwrite under mu_, they waited for it under their
+  // shard locks: a third of the CPU of a pipelined set went to futex sleeps and wake-ups).
+  std::lock_guard io(io_mu_);
+  uint64_t appended = 0;
+  {
+    std::lock_guard lock(mu_);
+    move_stripes();
+    update_room();
+    if (!broken_.empty()) die(broken_);
+    appended = appended_.load(std::memory_order_acquire);
+    if (const JournalError error = writer_.take_batch(batch_); !error.ok()) die(error.message());
   }
+  if (const JournalError error = writer_.write_batch(batch_); !error.ok()) die(error.message());
   written_.store(appended, std::memory_order_release);
   return appended;
 }
@@ -167,10 +206,11 @@ void Durability::break_with(std::string why) {
 }
 
 void Durability::commit_round() {
+  const bool appended_here = std::exchange(appended_by_this_thread, nullptr) == this;
   uint64_t written = written_.load(std::memory_order_acquire);
   // A change that could not be journaled stops the process (write_pending) before this round's
   // replies, even when nothing else is pending.
-  if (is_broken_.load(std::memory_order_acquire) ||
+  if (appended_here || is_broken_.load(std::memory_order_acquire) ||
       appended_.load(std::memory_order_acquire) != written) {
     written = write_pending();
   }
@@ -199,9 +239,8 @@ void Durability::background() {
 
 void Durability::snapshot_loop() {
   // A thread of its own: a snapshot of millions of values takes seconds, which must not hold up
-  // the once-a-second fdatasync. Not at a low CPU priority: it takes shard locks, and preempted
-  // while holding one (nice 19 on a busy machine) it made workers wait for it for milliseconds
-  // (measured: 7 ms futex waits, get p99 x9); the walk is paced instead (snapshot_taker.cc).
+  // the once-a-second fdatasync. Its reads of the tree run on the workers (set_step_runner); it
+  // frames and writes, paced (snapshot_taker.cc).
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     if (!snapshot_asked_) stop_cv_.wait_for(lock, std::chrono::seconds(1));

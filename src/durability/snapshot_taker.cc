@@ -18,15 +18,15 @@ using persistence::JournalError;
 using persistence::Record;
 using persistence::RecordKind;
 
-// A walk step holds one shard's lock: it looks at this many nodes at most, and stops after this
-// many bytes of records, so that a snapshot never holds a lock for long (the records are written
-// to the file after the lock is let go).
-constexpr std::size_t kStepNodes = 256;
-constexpr std::size_t kStepBytes = 256 * 1024;
-// The walk works this long, then rests as long. Short: the walk takes a namespace's lock for each
-// of its steps, one after the other, and a worker that waits for that lock is woken only to find
-// it taken again (a convoy). Measured with 2 ms turns: workers waited ~0.3 ms at a time, a dozen
-// times in a row, and the get p99 rose nine-fold.
+// A walk step holds one shard's lock on a worker (Durability::set_step_runner): it looks at this
+// many nodes at most, stops after this many bytes of records, and a read of a shard's names
+// takes this many slots of its table, so that a step adds ~10-20 us to one worker round (the
+// records are written to the file by the snapshot thread, after the step).
+constexpr std::size_t kStepNodes = 128;
+constexpr std::size_t kStepBytes = 128 * 1024;
+constexpr std::size_t kStepNameSlots = 512;
+// The walk works this long, then rests as long, so that a snapshot takes at most about half of
+// one core (its steps included) from the clients.
 constexpr std::chrono::microseconds kBusy{200};
 
 // A node copied out of the tree under its shard's lock (the valueless ones with a deadline).
@@ -66,6 +66,7 @@ bool Durability::take_snapshot() {
   uint64_t base = 0;
   {
     std::lock_guard lock(mu_);
+    move_stripes();  // the changes made before the cut go before it
     if (!broken_.empty()) return false;
     if (JournalError e = writer_.start_segment(first); !e.ok()) return failed(e.message());
     update_room();
@@ -132,27 +133,38 @@ bool Durability::take_snapshot() {
     return true;
   };
   // Shard by shard (no order is needed, and each shard's top-level names are read once), whole
-  // namespaces a batch per lock hold; a namespace too large for one step alone is walked in
-  // bounded steps.
+  // namespaces a batch per step; a namespace too large for one step alone is walked in bounded
+  // steps.
   auto busy_since = std::chrono::steady_clock::now();
+  // Before each step: false when the server is stopping; paced (kBusy).
+  auto next_turn = [&]() {
+    {
+      std::lock_guard lock(stop_mu_);
+      if (stopping_) return false;  // the writer's destructor removes the temp file
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - busy_since >= kBusy) {
+      std::this_thread::sleep_for(now - busy_since);
+      busy_since = std::chrono::steady_clock::now();
+    }
+    return true;
+  };
   for (std::size_t shard = 0; shard < Tree::kShardCount; ++shard) {
-    std::vector<std::string> names = tree_->shard_top_names(shard);
+    Tree::TopNameScan scan;
+    while (!scan.done()) {
+      if (!next_turn()) return false;
+      run_step([&] { tree_->scan_top_names(shard, scan, kStepNameSlots); });
+    }
+    std::vector<std::string>& names = scan.names();
     std::erase_if(names, [&](const std::string& name) { return !persisted(name); });
     for (std::size_t next = 0; next < names.size();) {
-      {
-        std::lock_guard lock(stop_mu_);
-        if (stopping_) return false;  // the writer's destructor removes the temp file
-      }
-      // Paced: after each kBusy of work, as long a rest, so that the walk never holds a core
-      // or a namespace's lock for long.
-      const auto now = std::chrono::steady_clock::now();
-      if (now - busy_since >= kBusy) {
-        std::this_thread::sleep_for(now - busy_since);
-        busy_since = std::chrono::steady_clock::now();
-      }
-      const std::size_t walked = tree_->walk_names(
-          shard, names, next, kStepNodes, kStepBytes, walk,
-          [&](const Path& full, const ValueView& value) { (void)add(full, value); });
+      if (!next_turn()) return false;
+      std::size_t walked = next;
+      run_step([&] {
+        walked = tree_->walk_names(
+            shard, names, next, kStepNodes, kStepBytes, walk,
+            [&](const Path& full, const ValueView& value) { (void)add(full, value); });
+      });
       if (!flush_step()) return false;
       if (walked > next) {
         next = walked;
@@ -162,7 +174,8 @@ bool Durability::take_snapshot() {
       const Path top{names[next]};
       WalkCursor cursor;
       for (bool done = false; !done;) {
-        done = tree_->walk_step(top, cursor, kStepNodes, walk, add);
+        if (!next_turn()) return false;
+        run_step([&] { done = tree_->walk_step(top, cursor, kStepNodes, walk, add); });
         if (!flush_step()) return false;
       }
       ++next;
@@ -200,6 +213,35 @@ bool Durability::take_snapshot() {
               << last_snapshot_us_.load(std::memory_order_relaxed) / 1000 << " ms\n";
   }
   return true;
+}
+
+void Durability::set_step_runner(StepRunner post) {
+  std::unique_lock lock(runner_mu_);
+  runner_cv_.wait(lock, [this] { return !step_in_flight_; });
+  runner_ = std::move(post);
+}
+
+void Durability::run_step(const std::function<void()>& step) {
+  std::unique_lock lock(runner_mu_);
+  if (!runner_) {
+    lock.unlock();
+    step();
+    return;
+  }
+  // The step refers to this thread's stack: it is waited for, and set_step_runner(nullptr)
+  // waits for it too, so the worker that runs it is still running.
+  bool done = false;
+  step_in_flight_ = true;
+  runner_([&] {
+    step();
+    {
+      std::lock_guard done_lock(runner_mu_);
+      done = true;
+      step_in_flight_ = false;
+    }
+    runner_cv_.notify_all();
+  });
+  runner_cv_.wait(lock, [&] { return done; });
 }
 
 uint64_t Durability::journal_since_snapshot() const {

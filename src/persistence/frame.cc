@@ -18,14 +18,14 @@ std::size_t max_body_size(const RecordLimits& limits) {
 }
 
 void append_frame(const Record& record, std::string& out) {
+  // One resize (the padding comes out zeroed), then the fields written in place.
   const std::size_t start = out.size();
-  out.append(kFrameHeaderSize, '\0');
-  encode_record(record, out);
-  const std::size_t body_size = out.size() - start - kFrameHeaderSize;
-  const uint32_t crc = crc32c(std::string_view(out).substr(start + kFrameHeaderSize, body_size));
-  store_le<uint32_t>(static_cast<uint32_t>(body_size), out.data() + start);
-  store_le<uint32_t>(crc, out.data() + start + 4);
-  out.append(align_frame(body_size) - body_size, '\0');
+  const std::size_t body_size = encoded_size(record);
+  out.resize(start + kFrameHeaderSize + align_frame(body_size));
+  char* frame = out.data() + start;
+  write_record(record, frame + kFrameHeaderSize);
+  store_le<uint32_t>(static_cast<uint32_t>(body_size), frame);
+  store_le<uint32_t>(crc32c(std::string_view(frame + kFrameHeaderSize, body_size)), frame + 4);
 }
 
 void append_frame_body(std::string_view body, std::string& out) {

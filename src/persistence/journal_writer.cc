@@ -24,7 +24,7 @@ JournalError sys_error(int err, std::string file, std::string detail) {
 
 }  // namespace
 
-JournalWriter::SegmentFile::~SegmentFile() {
+SegmentFile::~SegmentFile() {
   if (fd >= 0) ::close(fd);
 }
 
@@ -34,7 +34,7 @@ JournalWriter::JournalWriter(JournalOptions options)
 
 JournalWriter::~JournalWriter() = default;
 
-std::shared_ptr<JournalWriter::SegmentFile> JournalWriter::current() const {
+std::shared_ptr<SegmentFile> JournalWriter::current() const {
   std::lock_guard lock(mutex_);
   return current_;
 }
@@ -110,11 +110,13 @@ JournalError JournalWriter::reserve(uint64_t bytes) { return ensure_room(bytes);
 
 JournalError JournalWriter::ensure_room(uint64_t bytes) {
   if (failed()) return failed_error();
-  const auto file = current();
-  if (file == nullptr) return {JournalErrorKind::io, EBADF, options_.dir, 0, "journal not open"};
+  if (capacity_ == 0) return {JournalErrorKind::io, EBADF, options_.dir, 0, "journal not open"};
   const uint64_t used = offset_ + pending_.size();
-  if (used + bytes <= capacity_) return {};
+  if (used + bytes <= capacity_) [[likely]] {
+    return {};
+  }
   if (used == kSegmentHeaderSize) {
+    const auto file = current();
     // An empty segment grows in place: a cut would give the next segment the same name.
     const int rc = ops_.fallocate(file->fd, 0, static_cast<off_t>(used + bytes));
     if (rc != 0) return sys_error(rc, file->path, "cannot grow the segment");
@@ -155,7 +157,13 @@ JournalError JournalWriter::create_segment(uint64_t capacity, int& fd, std::stri
   return {};
 }
 
+void JournalWriter::wait_for_batch() {
+  std::unique_lock lock(mutex_);
+  batch_done_.wait(lock, [this] { return !in_flight_; });
+}
+
 JournalError JournalWriter::cut(uint64_t capacity) {
+  wait_for_batch();
   if (!pending_.empty()) {
     if (JournalError e = write(); !e.ok()) return e;
   }
@@ -194,21 +202,22 @@ JournalError JournalWriter::append(const Record& record) {
   return {};
 }
 
-JournalError JournalWriter::append_framed(std::string_view framed, uint64_t revision) {
+JournalError JournalWriter::append_framed(std::string_view framed, uint64_t revision,
+                                          uint64_t records) {
   if (failed()) return failed_error();
   if (JournalError e = ensure_room(framed.size()); !e.ok()) return e;
   pending_.append(framed);
-  appended(revision);
+  appended(revision, records);
   return {};
 }
 
-void JournalWriter::appended(uint64_t revision) {
+void JournalWriter::appended(uint64_t revision, uint64_t records) {
   // A segment with records counts its own first revision as handed out, so the next cut is
   // named above it even when the records came out of revision order (the reader does the same).
   const uint64_t last = std::max({last_revision_.load(std::memory_order_relaxed), revision,
                                   segments_.empty() ? 0 : segments_.back()});
   last_revision_.store(last, std::memory_order_relaxed);
-  counters_.records.fetch_add(1, std::memory_order_relaxed);
+  counters_.records.fetch_add(records, std::memory_order_relaxed);
 }
 
 uint64_t JournalWriter::room() const {
@@ -237,6 +246,48 @@ JournalError JournalWriter::write() {
   counters_.writes.fetch_add(1, std::memory_order_relaxed);
   pending_.clear();
   return {};
+}
+
+JournalError JournalWriter::take_batch(Batch& batch) {
+  if (failed()) return failed_error();
+  if (pending_.empty()) return {};
+  batch.file_ = current();
+  batch.offset_ = offset_;
+  batch.bytes_.clear();
+  batch.bytes_.swap(pending_);
+  offset_ += batch.bytes_.size();
+  std::lock_guard lock(mutex_);
+  in_flight_ = true;
+  return {};
+}
+
+JournalError JournalWriter::write_batch(Batch& batch) {
+  if (batch.bytes_.empty()) return {};
+  JournalError error;
+  std::size_t done = 0;
+  while (error.ok() && done < batch.bytes_.size()) {
+    const ssize_t w =
+        ops_.pwrite(batch.file_->fd, batch.bytes_.data() + done, batch.bytes_.size() - done,
+                    static_cast<off_t>(batch.offset_ + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      error = fail(sys_error(w < 0 ? errno : EIO, batch.file_->path, "write failed"));
+    } else {
+      done += static_cast<std::size_t>(w);
+    }
+  }
+  if (error.ok()) {
+    counters_.bytes_written.fetch_add(batch.bytes_.size(), std::memory_order_relaxed);
+    counters_.writes.fetch_add(1, std::memory_order_relaxed);
+  }
+  batch.bytes_.clear();
+  batch.file_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_ = false;
+  }
+  batch_done_.notify_all();
+  return error;
 }
 
 JournalError JournalWriter::sync() {

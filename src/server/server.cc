@@ -1,5 +1,6 @@
 #include "nestcache/server/server.h"
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -38,7 +39,8 @@ class Server::Impl {
         timers_(io_),
         acceptor_(io_),
         accept_pause_(io_),
-        signals_(io_, SIGINT, SIGTERM) {
+        signals_(io_, SIGINT, SIGTERM),
+        durability_(durability) {
     for (std::size_t i = 0; i < options.threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_,
                                                   std::chrono::seconds(options.idle_timeout),
@@ -54,6 +56,13 @@ class Server::Impl {
   // The calling thread accepts and handles signals; each worker serves its connections.
   void run() {
     for (auto& worker : workers_) worker->start();
+    if (durability_ != nullptr) {
+      // A snapshot reads the tree through the workers, a short step at a time (durability.h).
+      durability_->set_step_runner([this](std::function<void()> step) {
+        const std::size_t at = next_step_worker_.fetch_add(1, std::memory_order_relaxed);
+        workers_[at % workers_.size()]->post(std::move(step));
+      });
+    }
     signals_.async_wait([this](boost::system::error_code ec, int) {
       if (!ec) stop();
     });
@@ -71,6 +80,8 @@ class Server::Impl {
       accept_pause_.cancel();
       signals_.cancel(ignored);
       timers_.stop();
+      // While the workers still run a step posted to them (it is waited for).
+      if (durability_ != nullptr) durability_->set_step_runner(nullptr);
       for (auto& worker : workers_) worker->stop();  // after the last adopt(): tasks keep order
     });
   }
@@ -155,6 +166,8 @@ class Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::size_t next_worker_ = 0;
   bool stopping_ = false;  // touched only on the accepting thread
+  Durability* durability_;
+  std::atomic<std::size_t> next_step_worker_{0};  // the snapshot thread's round robin
 };
 
 Server::Server(const Options& options, Engine& engine, StatsRegistry& stats, Durability* durability)

@@ -40,6 +40,8 @@ void Worker::adopt(int fd, std::string peer) {
   loop_.post([this, fd, peer = std::move(peer)] { open(fd, peer); });
 }
 
+void Worker::post(std::function<void()> task) { loop_.post(std::move(task)); }
+
 void Worker::stop() {
   loop_.post([this] {
     stopping_ = true;

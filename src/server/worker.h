@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ class Worker {
   // Any thread. Takes ownership of `fd`, a connected socket, and counts it in curr_connections
   // at once, so that the acceptor's -c check sees it. `peer` is for -v logs.
   void adopt(int fd, std::string peer);
+  // Any thread. Runs `task` on the worker's thread between two of its rounds.
+  void post(std::function<void()> task);
   // Any thread. Closes every connection and the idle timer; the thread then ends.
   void stop();
   void join();

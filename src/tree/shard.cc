@@ -360,6 +360,7 @@ Path path_of(const Entry* node) {
 
 void Tree::Shard::deliver(Change& change) {
   if (change.kind != ChangeKind::store) change.cas = last_cas_->load(std::memory_order_relaxed);
+  change.shard = index_;
   observer_->on_change(change);
 }
 

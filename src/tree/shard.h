@@ -108,11 +108,13 @@ class Tree::Shard {
   uint64_t slot_moves() const { return slot_moves_; }
 
   // ---- the change seam (change.h) ----
-  // Reports this shard's changes to `observer` (nullptr: none); `last_cas` is the tree's
-  // counter of uniques, read for the events that take none.
-  void set_observer(ChangeObserver* observer, const std::atomic<uint64_t>* last_cas) {
+  // Reports this shard's changes to `observer` (nullptr: none) as shard number `index`;
+  // `last_cas` is the tree's counter of uniques, read for the events that take none.
+  void set_observer(ChangeObserver* observer, const std::atomic<uint64_t>* last_cas,
+                    uint32_t index) {
     observer_ = observer;
     last_cas_ = last_cas;
+    index_ = index;
   }
   // Each report is one predictable branch when no observer is attached: the change (and the
   // path, built only for an observer) is made out of line.
@@ -191,6 +193,7 @@ class Tree::Shard {
   MemoryAccount memory_;
   ChangeObserver* observer_ = nullptr;
   const std::atomic<uint64_t>* last_cas_ = nullptr;
+  uint32_t index_ = 0;  // this shard's number, for Change::shard
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
   uint64_t nodes_ = 0;
   uint64_t total_items_ = 0;

@@ -54,7 +54,7 @@ void Tree::set_observer(ChangeObserver* observer) {
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
-    shard.set_observer(observer, &next_cas_);
+    shard.set_observer(observer, &next_cas_, static_cast<uint32_t>(i));
   }
 }
 

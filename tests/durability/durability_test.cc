@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -495,6 +498,100 @@ TEST_F(DurabilityTest, ASnapshotIsTakenWhenTheJournalHasGrown) {
   }
   EXPECT_EQ(run.harness.stats()["persist_snapshots"], "1");
   EXPECT_EQ(files_ending(o_dir(), ".snap").size(), 1u);
+}
+
+// Records wait in stripes until a commit moves them (record_stripes.h). Two threads take turns
+// changing one namespace, and the one that made the last change commits first: the journal still
+// holds the namespace's changes in the order they happened (buffers per thread would replay the
+// other thread's changes last, and end at v198).
+TEST_F(DurabilityTest, ANamespaceChangedFromTwoThreadsReplaysInTheOrderOfItsChanges) {
+  std::map<std::string, std::string> before;
+  {
+    Server first(options(FsyncPolicy::no));
+    Tree& tree = first.harness.tree();
+    std::mutex turn_mu;
+    std::condition_variable turn_cv;
+    int turn = 0;
+    constexpr int kTurns = 200;
+    auto player = [&](int me) {
+      for (int i = me; i < kTurns; i += 2) {
+        std::unique_lock lock(turn_mu);
+        turn_cv.wait(lock, [&] { return turn == i; });
+        set_value(tree, {"cfg", "k"}, "v" + std::to_string(i));
+        if (i % 10 == 3) (void)tree.remove({"cfg"});
+        if (i % 10 == 4) set_value(tree, {"cfg", "sub", "x"}, "y" + std::to_string(i));
+        ++turn;
+        turn_cv.notify_all();
+      }
+    };
+    std::thread odd([&] {
+      player(1);
+      // The thread that made the last change commits first; the other one's commit comes after.
+      first.durability.commit_round();
+    });
+    player(0);
+    odd.join();
+    first.durability.commit_round();
+    before = contents(tree);
+    ASSERT_EQ(before["cfg k"].substr(0, 4), "v199");
+  }
+  Server second(options(FsyncPolicy::no));
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(contents(second.harness.tree()), before);
+}
+
+// With a step runner (the server's workers), the snapshot thread does not read the tree
+// itself: every step runs where the runner puts it, and the snapshot is the same.
+TEST_F(DurabilityTest, ASnapshotReadsTheTreeThroughTheStepRunner) {
+  std::map<std::string, std::string> before;
+  std::atomic<int> steps{0};
+  {
+    Server first(options(FsyncPolicy::no));
+    Tree& tree = first.harness.tree();
+    for (int i = 0; i < 3000; ++i) {
+      set_value(tree, {"t" + std::to_string(i % 300), "k" + std::to_string(i)}, "v");
+    }
+    for (int i = 0; i < 500; ++i) set_value(tree, {"wide", "k" + std::to_string(i)}, "w");
+    first.durability.commit_round();
+    // A "worker": a thread that runs the posted steps in order.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::function<void()>> queue;
+    bool stop = false;
+    std::thread worker([&] {
+      std::unique_lock lock(mu);
+      for (;;) {
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (queue.empty()) return;
+        std::function<void()> step = std::move(queue.front());
+        queue.erase(queue.begin());
+        lock.unlock();
+        ++steps;
+        step();
+        lock.lock();
+      }
+    });
+    first.durability.set_step_runner([&](std::function<void()> step) {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(step));
+      cv.notify_all();
+    });
+    EXPECT_TRUE(first.durability.take_snapshot());
+    first.durability.set_step_runner(nullptr);
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    worker.join();
+    // Names of 64 shards, then batches of whole namespaces, and "wide" (500 values) in steps.
+    EXPECT_GT(steps.load(), 64 + 4);
+    before = contents(tree);
+  }
+  Server second(options(FsyncPolicy::no));
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(second.harness.stats()["persist_replayed_records"], "3500");
+  EXPECT_EQ(contents(second.harness.tree()), before);
 }
 
 }  // namespace

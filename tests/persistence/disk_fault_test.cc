@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -314,6 +315,66 @@ TEST(JournalWriterTest, OutOfOrderRevisionsAcrossACut) {
   EXPECT_EQ(s.report.outcome, ScanOutcome::clean) << s.report.log_line();
   EXPECT_EQ(s.records.size(), appended);
   EXPECT_EQ(s.report.end.last_revision, writer.last_revision());
+}
+
+}  // namespace
+}  // namespace nestcache::persistence
+
+namespace nestcache::persistence {
+namespace {
+
+// The group commit's way (durability.cc): appends and take_batch under one lock, write_batch
+// outside it, one batch at a time; small segments, so cuts (which wait for the batch in flight)
+// happen while batches are written.
+TEST(JournalWriterTest, BatchesWrittenOutsideTheAppendLockKeepEveryRecordInOrder) {
+  TempDir dir;
+  JournalWriter writer(small_segments(dir.path()));
+  ASSERT_TRUE(writer.open({}).ok());
+  std::mutex append_mu;  // Durability::mu_
+  std::mutex io_mu;      // Durability::io_mu_
+  constexpr uint64_t kRecords = 5000;
+  std::atomic<bool> done{false};
+  std::thread committer([&] {
+    JournalWriter::Batch batch;
+    while (!done.load()) {
+      std::lock_guard io(io_mu);
+      {
+        std::lock_guard lock(append_mu);
+        ASSERT_TRUE(writer.take_batch(batch).ok());
+      }
+      ASSERT_TRUE(writer.write_batch(batch).ok());
+      EXPECT_TRUE(batch.empty());
+    }
+  });
+  for (uint64_t i = 0; i < kRecords; ++i) {
+    std::lock_guard lock(append_mu);
+    ASSERT_TRUE(writer.append(make_record(i).record).ok());
+  }
+  done = true;
+  committer.join();
+  ASSERT_TRUE(writer.write().ok());
+  EXPECT_GT(writer.stats().segments_cut, 3u);
+  const auto found = scan(dir.path()).records;
+  ASSERT_EQ(found.size(), kRecords);
+  for (uint64_t i = 0; i < kRecords; ++i) EXPECT_EQ(found[i].record.revision, i + 1);
+}
+
+// A batch cannot be handed back (records after it may be buffered): any failed write, a full
+// disk's included, fails the writer, and the server stops.
+TEST(JournalWriterTest, AFailedBatchWriteFailsTheWriter) {
+  TempDir dir;
+  FaultyFileOps ops;
+  JournalWriter writer(small_segments(dir.path(), &ops));
+  ASSERT_TRUE(writer.open({}).ok());
+  ASSERT_TRUE(writer.append(make_record(0).record).ok());
+  JournalWriter::Batch batch;
+  ASSERT_TRUE(writer.take_batch(batch).ok());
+  EXPECT_FALSE(batch.empty());
+  ops.pwrite_errno = ENOSPC;
+  EXPECT_EQ(writer.write_batch(batch).kind, JournalErrorKind::failed);
+  ops.pwrite_errno = 0;
+  EXPECT_TRUE(writer.failed());
+  EXPECT_EQ(writer.append(make_record(1).record).kind, JournalErrorKind::failed);
 }
 
 }  // namespace

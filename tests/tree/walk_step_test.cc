@@ -370,5 +370,39 @@ TEST_F(WideWalkStepTest, AWideTopLevelIsWalkedWholeInOrder) {
   EXPECT_EQ(sink_.seen.size(), 20000u);
 }
 
+// Tree::scan_top_names, a slice of a shard's table per call (a snapshot runs each on a worker):
+// names added and removed between slices move others around the table; every name there from
+// start to end is read exactly once, and nothing that was never there is.
+TEST_F(WalkStepTest, AShardsNamesReadInSlicesWhileTheTableChangesAreEachReadOnce) {
+  for (int i = 0; i < 3000; ++i) put({"stay" + std::to_string(i)});
+  for (int i = 0; i < 1000; ++i) put({"gone" + std::to_string(i)});
+  std::vector<std::string> found;
+  int added = 0;
+  int removed = 0;
+  for (std::size_t shard = 0; shard < Tree::kShardCount; ++shard) {
+    Tree::TopNameScan scan;
+    while (!scan.done()) {
+      tree_.scan_top_names(shard, scan, 8);
+      // Churn between the slices: new names (the table grows) and removals (names move back).
+      put({"new" + std::to_string(added++)});
+      if (removed < 1000) (void)tree_.remove({"gone" + std::to_string(removed++)});
+    }
+    std::vector<std::string> names = scan.names();
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end()) << "shard " << shard;
+    found.insert(found.end(), names.begin(), names.end());
+  }
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(std::adjacent_find(found.begin(), found.end()), found.end());
+  int stay = 0;
+  for (const std::string& name : found) {
+    if (name.starts_with("stay")) ++stay;
+    EXPECT_TRUE(name.starts_with("stay") || name.starts_with("new") || name.starts_with("gone"))
+        << name;
+  }
+  EXPECT_EQ(stay, 3000);
+  EXPECT_GT(removed, 500);
+}
+
 }  // namespace
 }  // namespace nestcache

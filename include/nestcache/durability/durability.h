@@ -6,8 +6,9 @@
 // Threads: on_change runs on whichever thread changes the tree (workers, the reclaimer), under a
 // shard lock; admit and stats on workers; commit_round on workers at the end of their rounds; a
 // background thread writes and (everysec) fdatasyncs once a second; a snapshot thread of its own,
-// at the lowest CPU priority. One mutex orders the appends and the writes; fdatasync runs outside
-// it, so a slow disk never holds a shard lock. Lock order: a shard's, then the journal's.
+// whose reads of the tree run on the workers (set_step_runner).
+// One mutex orders the appends; the pwrite of a batch and the fdatasync run outside it, so a slow
+// disk never holds a shard lock. Lock order: a shard's, then the journal's.
 //
 // Failure: a write or fdatasync that fails makes what is on disk unknown, so the process stops
 // (one log line, exit status 74) before any reply that depends on it leaves: nothing unsaved is
@@ -18,6 +19,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <mutex>
@@ -26,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "nestcache/durability/record_stripes.h"
 #include "nestcache/engine/durability_hooks.h"
 #include "nestcache/persistence/journal_writer.h"
 #include "nestcache/tree/change.h"
@@ -85,7 +88,8 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // -v). The tree is journaled from then on; on !ok it is left unobserved and must not serve.
   RecoveryReport open(Tree& tree, std::ostream& log);
 
-  // ChangeObserver: one record per change of a journaled namespace, appended to the buffer.
+  // ChangeObserver: one record per change of a journaled namespace, appended to its stripe
+  // (a flush or a budget: to the journal's buffer, after every stripe).
   void on_change(const Change& change) override;
 
   // DurabilityHooks: false while the disk cannot take a record of `bytes` (checked again at
@@ -106,6 +110,16 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // snapshot, makes it exact (every record is idempotent: stores carry the whole value).
   bool take_snapshot();
 
+  // Where a snapshot's walk runs its steps (each a bounded read under one shard's lock): `post`
+  // hands a step to a thread that serves clients (a worker's event loop), which runs it between
+  // two rounds. Why: the snapshot thread, preempted while it held a shard's lock, made workers
+  // wait for it for milliseconds (get p99 x9 during a snapshot); workers take those locks for
+  // every request anyway, and a step adds ~10-20 us to one of their rounds. The server sets it
+  // while its workers run and clears it (nullptr: the snapshot thread reads the tree itself, as
+  // in tests) before they stop; clearing waits for a step under way.
+  using StepRunner = std::function<void(std::function<void()>)>;
+  void set_step_runner(StepRunner post);
+
   // Detaches from the tree and commits what is left; call before the tree stops serving ends.
   void close();
 
@@ -114,22 +128,31 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // Records why the journal cannot take a change that was applied (under mu_): the next commit
   // stops the process.
   void break_with(std::string why);
+  // Appends `records` framed records (the highest revision `max_revision`) to the writer's
+  // buffer, or breaks the journal (under mu_).
+  void to_journal(std::string_view framed, uint64_t records, uint64_t max_revision);
+  // Moves every stripe's records into the writer's buffer (under mu_).
+  void move_stripes();
   // room_ from the writer's room (under mu_).
   void update_room();
-  // Takes mu_, stops the process if a change could not be journaled, writes the buffer; returns
-  // how many records are on the kernel's side now.
+  // Stops the process if a change could not be journaled; takes the buffer under mu_ and writes
+  // it after; returns how many records are on the kernel's side now.
   uint64_t write_pending();
   void sync_written(uint64_t written);
   // The once-a-second thread: writes what no request wrote, and fdatasyncs under everysec.
   void background();
   // The snapshot thread: takes one when asked or when the journal has grown enough.
   void snapshot_loop();
+  // Runs `step` through the step runner (here when there is none) and waits for it.
+  void run_step(const std::function<void()>& step);
   // Bytes of journal the last snapshot does not cover (what triggers the next one).
   uint64_t journal_since_snapshot() const;
   [[noreturn]] void die(const std::string& why) const;
 
   const DurabilityOptions options_;
   persistence::JournalWriter writer_;
+  // Changes inside namespaces, waiting for a commit to move them under mu_.
+  RecordStripes stripes_;
   Tree* tree_ = nullptr;
 
   // Room kept for changes admitted and not yet appended (one of the largest per writer thread).
@@ -137,14 +160,17 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   // Bytes a change may be admitted for without the lock: the segment's room less headroom_.
   std::atomic<uint64_t> room_{0};
 
-  // The writer's buffer and segment (appends, writes, cuts); an append holds it for the copy
-  // of one framed record.
+  // The writer's buffer and segment (appends, cuts, taking a batch to write); held for copies.
   mutable std::mutex mu_;
   std::string broken_;  // why a change could not be journaled: the next commit stops the process
   std::atomic<bool> is_broken_{false};  // broken_ is set (read without the lock)
   int64_t retry_after_us_ = 0;          // a full disk: refuse without asking again until then
 
-  std::atomic<uint64_t> appended_{0};  // records appended
+  // One batch write at a time, in order (lock order: io_mu_, then mu_).
+  std::mutex io_mu_;
+  persistence::JournalWriter::Batch batch_;  // under io_mu_
+
+  std::atomic<uint64_t> appended_{0};  // records in the writer's buffer or written
   std::atomic<uint64_t> written_{0};   // ... of which write() has handed to the kernel
   std::atomic<uint64_t> synced_{0};    // ... of which fdatasync has made durable
   std::mutex sync_mu_;                 // one fdatasync at a time: the others wait and reuse it
@@ -168,6 +194,11 @@ class Durability final : public ChangeObserver, public DurabilityHooks {
   std::atomic<int64_t> last_snapshot_time_{0};
   std::atomic<uint64_t> last_snapshot_us_{0};
   std::atomic<uint64_t> snapshot_failures_{0};
+
+  std::mutex runner_mu_;
+  std::condition_variable runner_cv_;
+  StepRunner runner_;            // set_step_runner
+  bool step_in_flight_ = false;  // a step is posted and not yet done
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -7,8 +7,9 @@
 // append() each applied change, then commit() (write + sync) before the batch's replies leave.
 // everysec: write() before the replies leave and sync() from a timer thread once a second.
 //
-// Threads: one owner thread calls everything, except sync(), stats(), failed() and
-// last_revision(), which any thread may call at any time.
+// Threads: one owner at a time (the caller's lock) calls everything, except write_batch(),
+// which runs outside that lock so that appends go on during the pwrite, and sync(), stats(),
+// failed() and last_revision(), which any thread may call at any time.
 //
 // Errors are values. no_space: nothing was lost; refuse writes and try again later (reserve()
 // cuts the segment again). failed: a write, an fdatasync, or the directory's fsync after a cut
@@ -19,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -41,6 +43,17 @@ struct JournalOptions {
   uint64_t segment_size = uint64_t{64} << 20;
   RecordLimits limits;          // records over them are refused (bad_record)
   FileOps* file_ops = nullptr;  // nullptr: system_file_ops(); tests inject failures here
+};
+
+// One open segment file; shared so that a sync() or a batch write on another thread keeps the
+// descriptor open across a cut.
+struct SegmentFile {
+  int fd = -1;
+  std::string path;
+  SegmentFile() = default;
+  SegmentFile(const SegmentFile&) = delete;
+  SegmentFile& operator=(const SegmentFile&) = delete;
+  ~SegmentFile();
 };
 
 struct JournalStats {
@@ -79,9 +92,10 @@ class JournalWriter {
   // the highest (last_revision()).
   JournalError append(const Record& record);
 
-  // The same for a record already framed (append_frame) by the caller, who checked it against
-  // the limits (check_record): lets a caller encode outside its own lock.
-  JournalError append_framed(std::string_view framed, uint64_t revision);
+  // The same for records already framed (append_frame) by the caller, who checked them against
+  // the limits (check_record): lets a caller encode outside its own lock. `framed` holds
+  // `records` records (kept together in one segment) whose highest revision is `revision`.
+  JournalError append_framed(std::string_view framed, uint64_t revision, uint64_t records = 1);
 
   // Framed bytes that fit in the current segment after what is written and buffered, without
   // a cut.
@@ -95,6 +109,29 @@ class JournalWriter {
   // when it returns ok (earlier segments were synced when they were cut). Any thread. A failure
   // makes the writer failed, for good.
   JournalError sync();
+
+  // The buffered records on their way to the disk: take_batch() under the owner's lock hands
+  // them over and gives them their place in the segment; write_batch() writes them without it.
+  class Batch {
+   public:
+    bool empty() const { return bytes_.empty(); }
+
+   private:
+    friend class JournalWriter;
+    std::shared_ptr<SegmentFile> file_;
+    uint64_t offset_ = 0;
+    std::string bytes_;  // swapped with the writer's buffer: both keep their capacity
+  };
+
+  // Moves the buffered records into `batch` (empty: written, or never used) at the end of what
+  // is written or taken. Batches are written one at a time, in the order taken: the caller
+  // serializes take_batch() + write_batch() pairs. A cut waits for the batch in flight.
+  JournalError take_batch(Batch& batch);
+
+  // Writes a taken batch with pwrite (looping on short writes) and empties it. Any failure
+  // makes the writer failed, a full disk's too: the batch's place was preallocated, and records
+  // after it may already be buffered, so it cannot be handed back.
+  JournalError write_batch(Batch& batch);
 
   // write() then sync(): the group commit.
   JournalError commit();
@@ -116,16 +153,10 @@ class JournalWriter {
   JournalStats stats() const;
 
  private:
-  // One open segment file; shared so that a sync() on another thread keeps the descriptor it
-  // is syncing open across a cut.
-  struct SegmentFile {
-    int fd = -1;
-    std::string path;
-    ~SegmentFile();
-  };
-
-  // Counts a record just buffered with `revision`.
-  void appended(uint64_t revision);
+  // Blocks until no batch is being written (a cut must not sync or leave a segment under one).
+  void wait_for_batch();
+  // Counts `records` just buffered, the highest with `revision`.
+  void appended(uint64_t revision, uint64_t records = 1);
   // ok when `bytes` more framed bytes fit after what is written and buffered.
   JournalError ensure_room(uint64_t bytes);
   // Writes what is buffered, syncs the current segment and switches to a new one of `capacity`
@@ -147,7 +178,9 @@ class JournalWriter {
   std::atomic<uint64_t> last_revision_{0};
   std::atomic<bool> failed_{false};
 
-  mutable std::mutex mutex_;  // guards current_ and fatal_
+  mutable std::mutex mutex_;  // guards current_, fatal_ and in_flight_
+  std::condition_variable batch_done_;
+  bool in_flight_ = false;  // a batch is taken and not yet written
   std::shared_ptr<SegmentFile> current_;
   JournalError fatal_;  // why the writer failed
 

@@ -67,6 +67,8 @@ std::size_t encoded_size(const Record& record);
 // Appends `record`'s kind byte and payload to `out`. The record must be within the limits the
 // reader will use (check_record); the encoder itself does not check.
 void encode_record(const Record& record, std::string& out);
+// The same bytes written at `out`, which has room for encoded_size(record) of them.
+void write_record(const Record& record, char* out);
 
 // RecordError::none when `record` can be written and read back under `limits`.
 RecordError check_record(const Record& record, const RecordLimits& limits);

@@ -39,6 +39,10 @@ struct Change {
   // tree's counter when it happened (only values take uniques, so the numbering of cas values
   // is memcached's; a journal orders non-store events after that store).
   uint64_t cas = 0;
+  // The number of the tree's shard whose lock the change holds: the same for every change of
+  // one namespace (< Tree::kShardCount), so an observer can keep namespaces apart without
+  // hashing names. 0 for flush, flush_pending and memory_limit.
+  uint32_t shard = 0;
 };
 
 // Sees every change of a tree. on_change runs under the lock of the shard where the change

@@ -248,9 +248,30 @@ class Tree {
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
   // The live top-level names held by shard `index` (< kShardCount), in no order, read under its
-  // lock in one go: a walk of the whole tree in no particular order (a snapshot) goes shard by
-  // shard from them, each shard's names read once.
+  // lock in slices of its table (scan_top_names, 1024 slots each): a walk of the whole tree in
+  // no particular order (a snapshot) goes shard by shard from them, each shard's names read once.
   std::vector<std::string> shard_top_names(std::size_t index);
+  // The same read a slice at a time, for a caller that chooses the thread of each slice.
+  class TopNameScan {
+   public:
+    bool done() const { return done_; }
+    // The names, in no order; complete (each once) when done().
+    std::vector<std::string>& names() { return names_; }
+
+   private:
+    friend class Tree;
+    std::vector<std::string> names_;
+    bool done_ = false;
+    const void* table_ = nullptr;
+    std::size_t capacity_ = 0;
+    uint64_t moves_ = 0;
+    std::size_t slot_ = 0;
+    int restarts_ = 0;
+  };
+  // Reads `slots` more slots of shard `index`'s table under one hold of its lock. A slice after
+  // the table moved names starts the scan over (a name could have moved to a slot already read);
+  // after a few of those the rest is read in one go.
+  void scan_top_names(std::size_t index, TopNameScan& scan, std::size_t slots);
   // Observer mode: when a delayed flush_all is due (0: none pending).
   int64_t pending_flush() const { return pending_flush_at_.load(std::memory_order_relaxed); }
   // The last unique handed out (0: none yet).
