@@ -368,8 +368,8 @@ void Tree::Shard::send_store(const Path& path, const Entry* node) {
   Change change;
   change.kind = ChangeKind::store;
   change.path = &path;
-  change.value = ValueView{node->data(), node->flags(), node->exptime(), node->cas()};
-  change.cas = node->cas();
+  change.value = node->value();  // one read of the value slot (the store just wrote it)
+  change.cas = change.value.cas;
   deliver(change);
 }
 
