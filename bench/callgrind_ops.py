@@ -136,7 +136,8 @@ def measure(nestcached, scenario, bench, args):
             # vgdb's FIFOs go with a clean exit; a killed valgrind leaves them behind.
             for leftover in glob.glob(f"{tempfile.gettempdir()}/vgdb-pipe-*-{server.proc.pid}-*"):
                 os.unlink(leftover)
-        shutil.rmtree(outdir, ignore_errors=True)
+        if not os.environ.get("CALLGRIND_KEEP"):  # set: keep the dumps for callgrind_annotate
+            shutil.rmtree(outdir, ignore_errors=True)
     replies = result["replies_all"]
     if replies <= 0:
         raise RuntimeError(f"{scenario}: no replies measured")
