@@ -57,7 +57,7 @@ void append_joined(std::string& out, const Path& segments, char joiner) {
 void Composer::reply(Reply reply) { out_.append(wire::reply_text(reply)); }
 
 void Composer::error(ParseError error, std::string_view detail) {
-  if (error == ParseError::bad_path) {
+  if (error == ParseError::bad_path || error == ParseError::meta_error) {
     client_error(detail);
     return;
   }
@@ -143,6 +143,62 @@ void Composer::metadump_item(const Path& key, char joiner, const MetadumpItem& i
   out_.append(" size=");
   append_number(out_, item.size);
   out_.push_back('\n');
+}
+
+void Composer::meta_begin(MetaCode code, std::size_t length) {
+  out_.append(wire::meta_code_text(code));
+  if (code == MetaCode::va) append_number(out_, length);
+}
+
+void Composer::meta_flag(char flag, uint64_t value) {
+  out_.push_back(' ');
+  out_.push_back(flag);
+  append_number(out_, value);
+}
+
+void Composer::meta_flag_signed(char flag, int64_t value) {
+  out_.push_back(' ');
+  out_.push_back(flag);
+  append_signed(out_, value);
+}
+
+void Composer::meta_mark(char flag) {
+  out_.push_back(' ');
+  out_.push_back(flag);
+}
+
+void Composer::meta_token(std::string_view token) {
+  out_.push_back(' ');
+  out_.append(token);
+}
+
+void Composer::meta_key(std::string_view key, bool base64) {
+  out_.append(" k");
+  out_.append(key);
+  if (base64) out_.append(" b");
+}
+
+void Composer::meta_end() { out_.append(wire::kEol); }
+
+void Composer::meta_data(std::string_view data) {
+  out_.append(data);
+  out_.append(wire::kEol);
+}
+
+void Composer::meta_debug(std::string_view key, const MetadumpItem& item, int64_t exp) {
+  out_.append("ME ");
+  out_.append(key);
+  out_.append(" exp=");
+  append_signed(out_, exp);
+  out_.append(" la=");
+  append_signed(out_, item.last_access);
+  out_.append(" cas=");
+  append_number(out_, item.cas);
+  out_.append(item.fetched ? " fetch=yes cls=" : " fetch=no cls=");
+  append_number(out_, item.slab_class);
+  out_.append(" size=");
+  append_number(out_, item.size);
+  out_.append(wire::kEol);
 }
 
 void Composer::stat(std::string_view name, std::string_view value) {

@@ -82,7 +82,11 @@ struct Entry {
     std::memcpy(&flags, slot + kFlagsAt, sizeof(flags));
     std::memcpy(&size, slot + kDataSizeAt, sizeof(size));
     std::memcpy(&cas, slot + kCasAt, 7);
-    return ValueView{{slot + kValueSlotSize, size}, flags, exptime_, cas};
+    ValueView view{{slot + kValueSlotSize, size}, flags, exptime_, cas & kCasMask};
+    view.fetched = bits_ & kFetched;
+    view.stale = cas & kStaleBit;
+    view.token_sent = cas & kTokenBit;
+    return view;
   }
   std::string_view data() const { return {value_slot() + kValueSlotSize, data_size()}; }
   // Requires has_value_slot().
@@ -158,8 +162,14 @@ struct Entry {
   void set_lru_next(Entry* node) { set_field(kLruNextAt, node); }
 
   uint64_t cas() const;
-  // The unique keeps 56 bits: 7e16 stores before it wraps. Requires has_value_slot().
+  // The unique keeps 54 bits (1.8e16 stores before it wraps); a new unique clears the two meta
+  // bits above it (a new value is neither stale nor has handed out a win token). Requires
+  // has_value_slot().
   void set_cas(uint64_t cas);
+  // The meta protocol's marks on a value, kept in the top two bits of the cas field: stale
+  // (memcached's ITEM_STALE: md/ms with I) and token_sent (ITEM_TOKEN_SENT: a client was told
+  // it won the right to recache). Requires has_value_slot().
+  void set_meta_marks(bool stale, bool token_sent);
   uint8_t depth() const { return depth_; }
 
   int64_t exptime() const { return exptime_; }
@@ -193,6 +203,9 @@ struct Entry {
   static constexpr std::size_t kDataSizeAt = 20;
   static constexpr std::size_t kCasAt = 24;  // 7 bytes, little-endian
   static constexpr std::size_t kValueSlotSize = 31;
+  static constexpr uint64_t kCasMask = (uint64_t{1} << 54) - 1;
+  static constexpr uint64_t kStaleBit = uint64_t{1} << 54;
+  static constexpr uint64_t kTokenBit = uint64_t{1} << 55;
 
  private:
   static constexpr uint8_t kHasValue = 1;

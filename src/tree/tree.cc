@@ -147,6 +147,8 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
         }
         target = shard.set_value(target, value->data, value->flags, cas);
+        if (value->stale || value->token_sent)
+          target->set_meta_marks(value->stale, value->token_sent);
         if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
         if (policy.counts_as_item) shard.count_store();
         shard.report_store(path, target);
@@ -162,7 +164,7 @@ bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visi
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
     node->mark_read();  // no LRU relink: a second chance at eviction (Shard::shrink)
-    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    visit(node->value());
     return true;
   });
 }
@@ -175,8 +177,40 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
     node->mark_read();
     shard.set_exptime(node, new_exptime);
     shard.report(ChangeKind::touch, path, node->exptime());
-    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    visit(node->value());
     return true;
+  });
+}
+
+bool Tree::read_meta(const Path& path, const MetaAccess& access,
+                     absl::FunctionRef<bool(const ValueView&)> visit) {
+  if (path.empty()) return false;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value()) return false;
+    const ValueView before = node->value();
+    if (access.mark_read) node->mark_read();
+    if (access.new_exptime) {
+      shard.set_exptime(node, *access.new_exptime);
+      shard.report(ChangeKind::touch, path, node->exptime());
+    }
+    if (visit(before)) node->set_meta_marks(before.stale, true);
+    return true;
+  });
+}
+
+Status Tree::invalidate(const Path& path, std::optional<uint64_t> expected_cas,
+                        std::optional<int64_t> new_exptime) {
+  if (path.empty()) return Status::not_found;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value()) return Status::not_found;
+    if (expected_cas && node->cas() != *expected_cas) return Status::exists;
+    if (new_exptime) {
+      shard.set_exptime(node, *new_exptime);
+      shard.report(ChangeKind::touch, path, node->exptime());
+    }
+    node->set_cas(next_cas_.fetch_add(1, std::memory_order_relaxed) + 1);
+    node->set_meta_marks(true, false);
+    return Status::stored;
   });
 }
 

@@ -12,6 +12,9 @@ struct ValueView {
   uint32_t flags = 0;
   int64_t exptime = 0;  // absolute Unix time, 0 = never
   uint64_t cas = 0;
+  bool fetched = false;     // read before (memcached's ITEM_FETCHED; mg h)
+  bool stale = false;       // marked stale by md/ms with I (mg X)
+  bool token_sent = false;  // a win token was handed out for it (mg Z)
 };
 
 }  // namespace nestcache
