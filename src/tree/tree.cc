@@ -210,6 +210,9 @@ Status Tree::invalidate(const Path& path, std::optional<uint64_t> expected_cas,
     }
     node->set_cas(next_cas_.fetch_add(1, std::memory_order_relaxed) + 1);
     node->set_meta_marks(true, false);
+    // The new unique is a change (a journal keeps it: after a restart the value answers to the
+    // unique the client was given); the stale mark itself is not journaled.
+    shard.report_store(path, node);
     return Status::stored;
   });
 }
