@@ -53,7 +53,7 @@ void mg_hit(Call& call, const ValueView& value, bool created, bool& won) {
         if (created) won = true;
         break;
       case 'R':
-        if (!value.token_sent && !created && exptime != 0 &&
+        if (!value.token_sent() && !created && exptime != 0 &&
             exptime < deadline(call, meta.recache_ttl)) {
           won = true;
         }
@@ -74,7 +74,7 @@ void mg_hit(Call& call, const ValueView& value, bool created, bool& won) {
         reply.meta_flag('l', 0);  // the tree keeps no access time (protocol.md 10.1)
         break;
       case 'h':
-        reply.meta_flag('h', value.fetched ? 1 : 0);
+        reply.meta_flag('h', value.fetched() ? 1 : 0);
         break;
       case 'O':
         reply.meta_token(flag);
@@ -86,10 +86,10 @@ void mg_hit(Call& call, const ValueView& value, bool created, bool& won) {
         break;
     }
   }
-  if (value.token_sent) reply.meta_mark('Z');
-  if (value.stale) {
+  if (value.token_sent()) reply.meta_mark('Z');
+  if (value.stale()) {
     reply.meta_mark('X');
-    if (!value.token_sent) won = true;
+    if (!value.token_sent()) won = true;
   }
   if (won) reply.meta_mark('W');
   reply.meta_end();
@@ -362,8 +362,8 @@ void meta_debug(Call& call) {
         const std::size_t key_size =
             command.meta.base64_key ? command.decoded_key.size() : command.key.size();
         MetadumpItem item{
-            value.exptime, 0, value.cas,
-            value.fetched, 1, memcached_item_size(key_size, value.flags, value.data.size())};
+            value.exptime,   0, value.cas,
+            value.fetched(), 1, memcached_item_size(key_size, value.flags, value.data.size())};
         // memcached prints now - exptime: negative for a value that has time left.
         Composer(call.out).meta_debug(command.key, item,
                                       value.exptime == 0 ? -1 : now - value.exptime);

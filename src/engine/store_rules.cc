@@ -32,6 +32,7 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
   UpdatePolicy policy;
   policy.create = args.mode == StoreMode::set || args.mode == StoreMode::add;
   policy.reserve = args.data.size();
+  policy.with_marks = args.invalidate;  // an older cas keeps the value's token_sent mark
   NewValue next{args.data, args.flags, args.exptime, false};
   std::string joined;  // append/prepend: the value they write, alive until update() returns
   Status refused = Status::not_stored;
@@ -52,8 +53,7 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
             if (current->cas != args.cas) {
               if (args.invalidate && args.cas < current->cas) {
                 next.keep_exptime = true;
-                next.stale = true;
-                next.token_sent = current->token_sent;
+                next.marks = static_cast<uint8_t>(kStaleMark | (current->marks & kTokenMark));
                 return &next;
               }
               refused = Status::exists;

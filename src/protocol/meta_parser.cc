@@ -52,6 +52,8 @@ MetaLineResult parse_me(std::span<const std::string_view> tokens, const ParseOpt
 
 MetaLineResult parse_meta_line(std::span<const std::string_view> tokens,
                                const ParseOptions& options, Command& command) {
+  command.meta = MetaFlags{};  // not reset by Command::clear()
+  command.decoded_key.clear();
   const Verb verb = command.verb;
   if (verb == Verb::me) return parse_me(tokens, options, command);
   if (tokens.size() < 2) return error(ParseError::unknown_command);  // memcached: ERROR

@@ -82,10 +82,17 @@ struct Entry {
     std::memcpy(&flags, slot + kFlagsAt, sizeof(flags));
     std::memcpy(&size, slot + kDataSizeAt, sizeof(size));
     std::memcpy(&cas, slot + kCasAt, 7);
-    ValueView view{{slot + kValueSlotSize, size}, flags, exptime_, cas & kCasMask};
-    view.fetched = bits_ & kFetched;
-    view.stale = cas & kStaleBit;
-    view.token_sent = cas & kTokenBit;
+    return ValueView{{slot + kValueSlotSize, size}, flags, 0, exptime_, cas & kCasMask};
+  }
+  // value() with the fetched and meta marks filled in (the meta protocol's reads and writes):
+  // apart, so that a get does not pay for them.
+  ValueView value_with_marks() const {
+    ValueView view = value();
+    uint64_t field = 0;
+    std::memcpy(&field, value_slot() + kCasAt, 7);
+    view.marks = static_cast<uint8_t>(((bits_ & kFetched) != 0 ? kFetchedMark : 0) |
+                                      ((field & kStaleBit) != 0 ? kStaleMark : 0) |
+                                      ((field & kTokenBit) != 0 ? kTokenMark : 0));
     return view;
   }
   std::string_view data() const { return {value_slot() + kValueSlotSize, data_size()}; }

@@ -130,7 +130,7 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
         }
         ValueView current;
-        if (has_value) current = target->value();
+        if (has_value) current = policy.with_marks ? target->value_with_marks() : target->value();
         const NewValue* value = decide(has_value ? &current : nullptr);
         if (value == nullptr || (target == nullptr && !policy.create)) {
           // Parents made for nothing, or left empty by an expired target, go.
@@ -147,8 +147,10 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
         }
         target = shard.set_value(target, value->data, value->flags, cas);
-        if (value->stale || value->token_sent)
-          target->set_meta_marks(value->stale, value->token_sent);
+        if (value->marks != 0) {
+          target->set_meta_marks((value->marks & kStaleMark) != 0,
+                                 (value->marks & kTokenMark) != 0);
+        }
         if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
         if (policy.counts_as_item) shard.count_store();
         shard.report_store(path, target);
@@ -187,13 +189,13 @@ bool Tree::read_meta(const Path& path, const MetaAccess& access,
   if (path.empty()) return false;
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
-    const ValueView before = node->value();
+    const ValueView before = node->value_with_marks();
     if (access.mark_read) node->mark_read();
     if (access.new_exptime) {
       shard.set_exptime(node, *access.new_exptime);
       shard.report(ChangeKind::touch, path, node->exptime());
     }
-    if (visit(before)) node->set_meta_marks(before.stale, true);
+    if (visit(before)) node->set_meta_marks(before.stale(), true);
     return true;
   });
 }

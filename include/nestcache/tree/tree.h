@@ -66,12 +66,11 @@ struct NewValue {
   uint32_t flags = 0;
   int64_t exptime = 0;        // absolute (see absolute_exptime), 0 = never
   bool keep_exptime = false;  // the node keeps its deadline and `exptime` is ignored
+  // The meta protocol's marks for the written value: kStaleMark, kTokenMark (value.h).
+  uint8_t marks = 0;
   // 0: the value takes the next unique. Otherwise the value keeps this one (a journal's replay
   // restores what was acknowledged; the counter is then raised with raise_cas).
   uint64_t cas = 0;
-  // The meta protocol's marks for the written value (ValueView::stale, token_sent).
-  bool stale = false;
-  bool token_sent = false;
 };
 
 // How Tree::read_meta reads a value (memcached's mg).
@@ -97,6 +96,8 @@ struct UpdatePolicy {
   // A unique is taken from the counter as soon as a value is found, before the function runs,
   // and is the written value's (incr/decr: a non-numeric value still uses up a unique).
   bool unique_on_hit = false;
+  // The function sees the current value's fetched and meta marks (ValueView): ms with I.
+  bool with_marks = false;
 };
 
 enum class UpdateOutcome : uint8_t {
