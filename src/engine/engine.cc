@@ -47,7 +47,8 @@ void Engine::reject(const ParseResult& result, const Command& command, Counters&
   if (result.error == ParseError::too_large) {
     Counters::add(counters.store_too_large);
     // memcached drops the old value rather than leave a stale one behind a failed set.
-    if (command.verb == Verb::set && !command.path.empty()) tree_.remove_value(command.path);
+    if ((command.verb == Verb::set || command.verb == Verb::ms) && !command.path.empty())
+      tree_.remove_value(command.path);
   }
   Composer(out).error(result.error, result.detail);
 }

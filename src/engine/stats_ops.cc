@@ -57,6 +57,7 @@ void stats(Call& call) {
     reply.stat("cmd_set", c.cmd_set);
     reply.stat("cmd_flush", c.cmd_flush);
     reply.stat("cmd_touch", c.cmd_touch);
+    reply.stat("cmd_meta", c.cmd_meta);  // memcached counts `me` alone here
     reply.stat("get_hits", c.get_hits);
     reply.stat("get_misses", c.get_misses);
     reply.stat("get_expired", c.get_expired);

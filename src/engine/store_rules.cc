@@ -32,6 +32,7 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
   UpdatePolicy policy;
   policy.create = args.mode == StoreMode::set || args.mode == StoreMode::add;
   policy.reserve = args.data.size();
+  policy.with_marks = args.invalidate;  // an older cas keeps the value's token_sent mark
   NewValue next{args.data, args.flags, args.exptime, false};
   std::string joined;  // append/prepend: the value they write, alive until update() returns
   Status refused = Status::not_stored;
@@ -50,6 +51,11 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
               return nullptr;
             }
             if (current->cas != args.cas) {
+              if (args.invalidate && args.cas < current->cas) {
+                next.keep_exptime = true;
+                next.marks = static_cast<uint8_t>(kStaleMark | (current->marks & kTokenMark));
+                return &next;
+              }
               refused = Status::exists;
               return nullptr;
             }
@@ -57,6 +63,10 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
           case StoreMode::append:
           case StoreMode::prepend:
             if (current == nullptr) return nullptr;
+            if (args.has_cas && current->cas != args.cas) {
+              refused = Status::exists;
+              return nullptr;
+            }
             if (args.max_item_size != 0 &&
                 memcached_item_size(args.key_length, current->flags,
                                     current->data.size() + args.data.size()) > args.max_item_size) {
@@ -86,10 +96,12 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args) {
   return StoreResult{Status::not_stored};
 }
 
-ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t delta) {
+ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t delta,
+                        std::optional<uint64_t> expected_cas) {
   UpdatePolicy policy;
   policy.counts_as_item = false;  // memcached's total_items counts stores, not incr/decr
-  policy.unique_on_hit = true;
+  // A cas mismatch takes no unique (memcached checks the cas before anything else).
+  policy.unique_on_hit = !expected_cas;
   ArithResult out{Status::not_found};
   char buf[24];
   std::optional<std::string> text;  // the value written, alive until update() returns
@@ -97,6 +109,10 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
   const UpdateResult result =
       tree.update(path, policy, [&](const ValueView* current) -> const NewValue* {
         if (current == nullptr) return nullptr;  // not_found
+        if (expected_cas && current->cas != *expected_cas) {
+          out.status = Status::exists;
+          return nullptr;
+        }
         // memcached: a value must be a decimal number (strtoull rules) to be counted.
         const std::string_view data = current->data;
         const std::optional<uint64_t> number = counter_value(data);
@@ -119,7 +135,10 @@ ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t d
         next = NewValue{*text, current->flags, 0, /*keep_exptime=*/true};
         return &next;
       });
-  if (result.outcome == UpdateOutcome::stored) out.status = Status::stored;
+  if (result.outcome == UpdateOutcome::stored) {
+    out.status = Status::stored;
+    out.cas = result.cas;
+  }
   return out;
 }
 

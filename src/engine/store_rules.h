@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "nestcache/common/path.h"
@@ -24,6 +25,12 @@ struct StoreArgs {
   // it (memcached_item_size with the key's length and the old flags); 0 = no limit.
   std::size_t max_item_size = 0;
   std::size_t key_length = 0;
+  // Meta ms: `cas` is also checked by append/prepend (a different unique is exists), and
+  // `has_cas` says whether one was given (ms C0 is a cas of 0).
+  bool has_cas = false;
+  // Meta ms I in cas mode: a unique older than the value's still stores, keeping the old
+  // deadline and token mark, and the value is marked stale (memcached's set_stale).
+  bool invalidate = false;
 };
 
 struct StoreResult {
@@ -32,8 +39,9 @@ struct StoreResult {
 };
 
 struct ArithResult {
-  Status status = Status::not_found;  // stored (success), not_found or non_numeric
+  Status status = Status::not_found;  // stored (success), not_found, non_numeric or exists
   uint64_t value = 0;
+  uint64_t cas = 0;  // stored: the value's new unique
 };
 
 // Stores at `path` following args.mode. set and add create missing parents as valueless nodes
@@ -44,6 +52,8 @@ StoreResult store_value(Tree& tree, const Path& path, const StoreArgs& args);
 
 // incr (or decr when !increment) of the decimal value at `path`, with memcached's wrap at 2^64,
 // floor at 0 and space padding of a result shorter than the old value; flags and deadline stay.
-ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t delta);
+// With `expected_cas` (meta ma C), a value of another unique is exists and is left as it is.
+ArithResult arith_value(Tree& tree, const Path& path, bool increment, uint64_t delta,
+                        std::optional<uint64_t> expected_cas = std::nullopt);
 
 }  // namespace nestcache

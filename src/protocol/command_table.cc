@@ -8,6 +8,14 @@ namespace {
 // kCommands. A new row needs its line here too; the static_assert below fails until it has one.
 constexpr std::optional<Verb> lookup(std::string_view name) {
   switch (name.size()) {
+    case 2:
+      if (name == "mg") return Verb::mg;
+      if (name == "ms") return Verb::ms;
+      if (name == "md") return Verb::md;
+      if (name == "ma") return Verb::ma;
+      if (name == "mn") return Verb::mn;
+      if (name == "me") return Verb::me;
+      break;
     case 3:
       if (name == "get") return Verb::get;
       if (name == "set") return Verb::set;

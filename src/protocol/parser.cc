@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "command_table.h"
+#include "meta_parser.h"
 #include "nestcache/common/numbers.h"
 #include "nestcache/protocol/item_size.h"
 #include "nestcache/protocol/path_args.h"
@@ -363,18 +364,39 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
       return parse_subcommand(line, *verb, command);
     case Shape::none:
       return outcome(ParseStatus::complete, line_size);
+    case Shape::meta:
+    case Shape::meta_debug: {
+      const MetaLineResult meta = parse_meta_line(tokens, options_, command);
+      if (meta.error != ParseError::none) return failure(meta.error, line_size, meta.detail);
+      return outcome(ParseStatus::complete, line_size);
+    }
     case Shape::storage:
     case Shape::cas_storage:
+    case Shape::meta_storage:
       break;  // below: the line, then its data block
   }
 
   int32_t bytes = 0;
-  ParseResult result = parse_storage_line(line, info->shape == Shape::cas_storage, command, bytes);
-  if (result.status != ParseStatus::complete) return result;
+  std::size_t key_size = 0;
+  if (shape == Shape::meta_storage) {
+    const MetaLineResult meta = parse_meta_line(tokens, options_, command);
+    if (meta.error != ParseError::none) {
+      // memcached discards the data block of an ms whose length it could read.
+      if (meta.swallow) swallow_ = static_cast<std::size_t>(meta.bytes) + 2;
+      return failure(meta.error, line_size, meta.detail);
+    }
+    bytes = meta.bytes;
+    command.flags = command.meta.client_flags;
+    key_size = command.meta.base64_key ? command.decoded_key.size() : command.key.size();
+  } else {
+    ParseResult result = parse_storage_line(line, shape == Shape::cas_storage, command, bytes);
+    if (result.status != ParseStatus::complete) return result;
+    key_size = command.key.size();
+  }
   const std::size_t block = static_cast<std::size_t>(bytes) + 2;
   // -I limits the whole item as memcached counts it, key included: the key as sent (in nested
   // mode a path of several tokens counts from its first byte to its last, spaces included).
-  if (memcached_item_size(command.key.size(), command.flags, static_cast<std::size_t>(bytes)) >
+  if (memcached_item_size(key_size, command.flags, static_cast<std::size_t>(bytes)) >
       options_.max_item_size) {
     // Refuse before a byte of it is buffered: the block is discarded as it arrives.
     swallow_ = block;

@@ -79,6 +79,27 @@ constexpr std::string_view reply_text(Reply reply) {
   return "SERVER_ERROR unknown reply\r\n";
 }
 
+// The meta status codes; VA is followed by the value's length.
+constexpr std::string_view meta_code_text(MetaCode code) {
+  switch (code) {
+    case MetaCode::va:
+      return "VA ";
+    case MetaCode::hd:
+      return "HD";
+    case MetaCode::en:
+      return "EN";
+    case MetaCode::ns:
+      return "NS";
+    case MetaCode::ex:
+      return "EX";
+    case MetaCode::nf:
+      return "NF";
+    case MetaCode::mn:
+      return "MN";
+  }
+  return "SERVER_ERROR unknown reply";
+}
+
 constexpr std::string_view error_text(ParseError error) {
   switch (error) {
     case ParseError::none:
@@ -100,6 +121,7 @@ constexpr std::string_view error_text(ParseError error) {
     case ParseError::bad_stats_args:
       return "CLIENT_ERROR bad command line\r\n";
     case ParseError::bad_path:
+    case ParseError::meta_error:
       break;  // has its own detail; see Composer::error
   }
   return "SERVER_ERROR unknown error\r\n";

@@ -92,10 +92,20 @@ std::size_t Entry::data_capacity() const {
 uint64_t Entry::cas() const {
   uint64_t cas = 0;
   if (has_value_slot()) std::memcpy(&cas, value_slot() + kCasAt, 7);
-  return cas;
+  return cas & kCasMask;
 }
 
-void Entry::set_cas(uint64_t cas) { std::memcpy(value_slot() + kCasAt, &cas, 7); }
+void Entry::set_cas(uint64_t cas) {
+  cas &= kCasMask;
+  std::memcpy(value_slot() + kCasAt, &cas, 7);
+}
+
+void Entry::set_meta_marks(bool stale, bool token_sent) {
+  uint64_t cas = 0;
+  std::memcpy(&cas, value_slot() + kCasAt, 7);
+  cas = (cas & kCasMask) | (stale ? kStaleBit : 0) | (token_sent ? kTokenBit : 0);
+  std::memcpy(value_slot() + kCasAt, &cas, 7);
+}
 
 void Entry::set_exptime(int64_t exptime) {
   exptime_ =

@@ -82,7 +82,18 @@ struct Entry {
     std::memcpy(&flags, slot + kFlagsAt, sizeof(flags));
     std::memcpy(&size, slot + kDataSizeAt, sizeof(size));
     std::memcpy(&cas, slot + kCasAt, 7);
-    return ValueView{{slot + kValueSlotSize, size}, flags, exptime_, cas};
+    return ValueView{{slot + kValueSlotSize, size}, flags, 0, exptime_, cas & kCasMask};
+  }
+  // value() with the fetched and meta marks filled in (the meta protocol's reads and writes):
+  // apart, so that a get does not pay for them.
+  ValueView value_with_marks() const {
+    ValueView view = value();
+    uint64_t field = 0;
+    std::memcpy(&field, value_slot() + kCasAt, 7);
+    view.marks = static_cast<uint8_t>(((bits_ & kFetched) != 0 ? kFetchedMark : 0) |
+                                      ((field & kStaleBit) != 0 ? kStaleMark : 0) |
+                                      ((field & kTokenBit) != 0 ? kTokenMark : 0));
+    return view;
   }
   std::string_view data() const { return {value_slot() + kValueSlotSize, data_size()}; }
   // Requires has_value_slot().
@@ -158,8 +169,14 @@ struct Entry {
   void set_lru_next(Entry* node) { set_field(kLruNextAt, node); }
 
   uint64_t cas() const;
-  // The unique keeps 56 bits: 7e16 stores before it wraps. Requires has_value_slot().
+  // The unique keeps 54 bits (1.8e16 stores before it wraps); a new unique clears the two meta
+  // bits above it (a new value is neither stale nor has handed out a win token). Requires
+  // has_value_slot().
   void set_cas(uint64_t cas);
+  // The meta protocol's marks on a value, kept in the top two bits of the cas field: stale
+  // (memcached's ITEM_STALE: md/ms with I) and token_sent (ITEM_TOKEN_SENT: a client was told
+  // it won the right to recache). Requires has_value_slot().
+  void set_meta_marks(bool stale, bool token_sent);
   uint8_t depth() const { return depth_; }
 
   int64_t exptime() const { return exptime_; }
@@ -193,6 +210,9 @@ struct Entry {
   static constexpr std::size_t kDataSizeAt = 20;
   static constexpr std::size_t kCasAt = 24;  // 7 bytes, little-endian
   static constexpr std::size_t kValueSlotSize = 31;
+  static constexpr uint64_t kCasMask = (uint64_t{1} << 54) - 1;
+  static constexpr uint64_t kStaleBit = uint64_t{1} << 54;
+  static constexpr uint64_t kTokenBit = uint64_t{1} << 55;
 
  private:
   static constexpr uint8_t kHasValue = 1;

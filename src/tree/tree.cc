@@ -130,7 +130,7 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
         }
         ValueView current;
-        if (has_value) current = target->value();
+        if (has_value) current = policy.with_marks ? target->value_with_marks() : target->value();
         const NewValue* value = decide(has_value ? &current : nullptr);
         if (value == nullptr || (target == nullptr && !policy.create)) {
           // Parents made for nothing, or left empty by an expired target, go.
@@ -147,6 +147,10 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
           cas = next_cas_.fetch_add(1, std::memory_order_relaxed) + 1;
         }
         target = shard.set_value(target, value->data, value->flags, cas);
+        if (value->marks != 0) {
+          target->set_meta_marks((value->marks & kStaleMark) != 0,
+                                 (value->marks & kTokenMark) != 0);
+        }
         if (!value->keep_exptime) shard.set_exptime(target, value->exptime);
         if (policy.counts_as_item) shard.count_store();
         shard.report_store(path, target);
@@ -162,7 +166,7 @@ bool Tree::read(const Path& path, absl::FunctionRef<void(const ValueView&)> visi
   return with_node(path, [&](Shard&, Entry* node) {
     if (node == nullptr || !node->has_value()) return false;
     node->mark_read();  // no LRU relink: a second chance at eviction (Shard::shrink)
-    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    visit(node->value());
     return true;
   });
 }
@@ -175,8 +179,43 @@ bool Tree::read_and_touch(const Path& path, int64_t new_exptime,
     node->mark_read();
     shard.set_exptime(node, new_exptime);
     shard.report(ChangeKind::touch, path, node->exptime());
-    visit(ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    visit(node->value());
     return true;
+  });
+}
+
+bool Tree::read_meta(const Path& path, const MetaAccess& access,
+                     absl::FunctionRef<bool(const ValueView&)> visit) {
+  if (path.empty()) return false;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value()) return false;
+    const ValueView before = node->value_with_marks();
+    if (access.mark_read) node->mark_read();
+    if (access.new_exptime) {
+      shard.set_exptime(node, *access.new_exptime);
+      shard.report(ChangeKind::touch, path, node->exptime());
+    }
+    if (visit(before)) node->set_meta_marks(before.stale(), true);
+    return true;
+  });
+}
+
+Status Tree::invalidate(const Path& path, std::optional<uint64_t> expected_cas,
+                        std::optional<int64_t> new_exptime) {
+  if (path.empty()) return Status::not_found;
+  return with_node(path, [&](Shard& shard, Entry* node) {
+    if (node == nullptr || !node->has_value()) return Status::not_found;
+    if (expected_cas && node->cas() != *expected_cas) return Status::exists;
+    if (new_exptime) {
+      shard.set_exptime(node, *new_exptime);
+      shard.report(ChangeKind::touch, path, node->exptime());
+    }
+    node->set_cas(next_cas_.fetch_add(1, std::memory_order_relaxed) + 1);
+    node->set_meta_marks(true, false);
+    // The new unique is a change (a journal keeps it: after a restart the value answers to the
+    // unique the client was given); the stale mark itself is not journaled.
+    shard.report_store(path, node);
+    return Status::stored;
   });
 }
 

@@ -37,9 +37,9 @@ void walk_node(Entry* node, Path& full, int64_t now, const Tree::WalkOptions& op
                absl::FunctionRef<void(const Path&, const ValueView&)> visit) {
   if (node->has_value()) {
     if (options.mark_fetched) node->set_fetched(true);
-    visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    visit(full, ValueView{node->data(), node->flags(), 0, node->exptime(), node->cas()});
   } else if (options.valueless_deadlines && node->exptime() != 0) {
-    visit(full, ValueView{{}, 0, node->exptime(), 0});
+    visit(full, ValueView{{}, 0, 0, node->exptime(), 0});
   }
   if (!node->has_children()) return;
   for (Entry* child : sorted_live(*node, now)) {
@@ -106,9 +106,10 @@ bool look(Entry* node, const Path& full, Step& step) {
   bool more = true;
   if (node->has_value()) {
     if (step.options.mark_fetched) node->set_fetched(true);
-    more = step.visit(full, ValueView{node->data(), node->flags(), node->exptime(), node->cas()});
+    more =
+        step.visit(full, ValueView{node->data(), node->flags(), 0, node->exptime(), node->cas()});
   } else if (step.options.valueless_deadlines && node->exptime() != 0) {
-    more = step.visit(full, ValueView{{}, 0, node->exptime(), 0});
+    more = step.visit(full, ValueView{{}, 0, 0, node->exptime(), 0});
   }
   if (more && step.budget > 0) return true;
   step.stop.assign(full.begin(), full.end());

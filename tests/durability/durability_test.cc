@@ -594,5 +594,29 @@ TEST_F(DurabilityTest, ASnapshotReadsTheTreeThroughTheStepRunner) {
   EXPECT_EQ(contents(second.harness.tree()), before);
 }
 
+// The meta commands change the tree through the same seam: their changes come back after a
+// restart, md I's new unique included (the client was given it; the stale mark is not kept).
+TEST_F(DurabilityTest, MetaCommandsAreJournaledAndMdInvalidateKeepsItsUnique) {
+  std::map<std::string, std::string> before;
+  {
+    Server first(options());
+    EXPECT_EQ(first.run("ms cfg 2 F7 T0\r\nab\r\n"), "HD\r\n");
+    EXPECT_EQ(first.run("ms n 1\r\n5\r\n"), "HD\r\n");
+    EXPECT_EQ(first.run("ma n D3\r\n"), "HD\r\n");
+    EXPECT_EQ(first.run("md cfg I\r\n"), "HD\r\n");
+    EXPECT_EQ(first.run("ms gone 1\r\nx\r\n"), "HD\r\n");
+    EXPECT_EQ(first.run("md gone\r\n"), "HD\r\n");
+    const std::string got = first.run("mg cfg c v\r\n");
+    EXPECT_EQ(got.substr(0, 5), "VA 2 ") << got;
+    EXPECT_NE(got.find(" X"), std::string::npos) << got;  // stale until the restart
+    before = contents(first.harness.tree());
+  }
+  Server second(options());
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  EXPECT_EQ(contents(second.harness.tree()), before);
+  EXPECT_EQ(second.harness.run("mg n v\r\n"), "VA 1\r\n8\r\n");
+  EXPECT_EQ(second.harness.run("mg gone v\r\n"), "EN\r\n");
+}
+
 }  // namespace
 }  // namespace nestcache

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <absl/container/inlined_vector.h>
 
 #include "nestcache/common/path.h"
 #include "nestcache/protocol/commands.h"
+#include "nestcache/protocol/meta_flags.h"
 
 namespace nestcache {
 
@@ -36,7 +38,12 @@ struct Command {
   std::string_view data;        // storage: the data block, without its \r\n
   std::string_view stats_args;  // stats: the rest of the line after "stats"
   // slabs, lru, lru_crawler: the tokens after the command's name, the subcommand first.
+  // mg ms md ma: the flag tokens, in the order sent (replies echo flags in that order).
   KeyTokens args;
+  MetaFlags meta;  // mg ms md ma: the flags read (valid for a meta command only)
+  // A meta key sent in base64 (b): its bytes, which `path` views. The one thing a Command owns;
+  // a Command is not copied or moved while its path is in use.
+  std::string decoded_key;
 
   // Resets every field, keeping the vectors' storage for the next request.
   void clear() {
@@ -50,6 +57,8 @@ struct Command {
     exptime = delay = 0;
     cas_unique = delta = 0;
     data = stats_args = {};
+    // meta and decoded_key are reset by the meta parser, their only writer: the other commands
+    // never read them, and do not pay for resetting them.
   }
 };
 

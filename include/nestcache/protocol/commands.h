@@ -65,6 +65,18 @@
     "lru tune <hot%> <warm%> <hf> <wf> | mode <m> | temp_ttl <s>  accepted")                      \
   X(lru_crawler, "lru_crawler", subcommand, any, lru_crawler,                                     \
     "lru_crawler metadump <all|hash|ids>  keys; also crawl, enable, disable, sleep, tocrawl")     \
+  X(mg, "mg", meta, any, meta_get,                                                                \
+    "mg <key> <flag>*          meta get: VA/HD/EN, flags b c f h k l O q s t u v N R T")         \
+  X(ms, "ms", meta_storage, any, meta_set,                                                        \
+    "ms <key> <datalen> <flag>*  meta set, then a data block: HD/NS/EX/NF")                      \
+  X(md, "md", meta, any, meta_delete,                                                             \
+    "md <key> <flag>*          meta delete: HD/NF/EX, flags b C I k O q T")                       \
+  X(ma, "ma", meta, any, meta_arith,                                                              \
+    "ma <key> <flag>*          meta arithmetic: HD/VA/NF/NS/EX, flags b C N J D T M q t c v k O")  \
+  X(mn, "mn", none, any, meta_noop,                                                               \
+    "mn                        meta no-op: MN")                                                   \
+  X(me, "me", meta_debug, any, meta_debug,                                                        \
+    "me <key> [b]              meta debug: an item's expiry, access, cas and size")               \
   X(version, "version", none, any, version,                                                       \
     "version")                                                                                    \
   X(verbosity, "verbosity", verbosity_level, any, verbosity,                                      \
@@ -101,6 +113,9 @@ enum class Shape : uint8_t {
   verbosity_level,     // <level> [noreply]
   stats_group,         // the rest of the line, read by the engine
   subcommand,          // <subcommand> <arg>*: tokens for the engine; noreply as memcached reads it
+  meta,                // <key> <flag>*: one key token (meta_parser.h)
+  meta_storage,        // <key> <datalen> <flag>*, then a data block
+  meta_debug,          // <key> [b]
   none,                // nothing (more tokens are ignored, as memcached does)
 };
 
@@ -129,7 +144,7 @@ constexpr const CommandInfo& command_info(Verb verb) { return kCommands[std::siz
 // Whether a data block follows the command line.
 constexpr bool is_storage(Verb verb) {
   const Shape shape = command_info(verb).shape;
-  return shape == Shape::storage || shape == Shape::cas_storage;
+  return shape == Shape::storage || shape == Shape::cas_storage || shape == Shape::meta_storage;
 }
 
 }  // namespace nestcache

@@ -55,6 +55,9 @@ struct MetadumpItem {
   uint64_t size = 0;  // memcached's item size (item_size.h)
 };
 
+// The status codes of the meta commands.
+enum class MetaCode : uint8_t { va, hd, en, ns, ex, nf, mn };
+
 class Composer {
  public:
   explicit Composer(std::string& out) : out_(out) {}
@@ -84,6 +87,19 @@ class Composer {
   void stat(std::string_view name, uint64_t value);
   void version(std::string_view version);  // VERSION <v>
   void line(std::string_view text);        // free text + \r\n (help)
+
+  // Meta replies: meta_begin(code) (VA takes the value's length), then the return flags in the
+  // order asked, then meta_end(); after VA, meta_data(value).
+  void meta_begin(MetaCode code, std::size_t length = 0);
+  void meta_flag(char flag, uint64_t value);         // " <flag><value>"
+  void meta_flag_signed(char flag, int64_t value);   // " <flag><value>", a ttl of -1
+  void meta_mark(char flag);                         // " <flag>" (W X Z)
+  void meta_token(std::string_view token);           // " <token>" (an opaque, as sent)
+  void meta_key(std::string_view key, bool base64);  // " k<key>", and " b" for a base64 key
+  void meta_end();
+  void meta_data(std::string_view data);  // <data>\r\n
+  // ME <key> exp=<exp> la=<la> cas=<cas> fetch=<yes|no> cls=<id> size=<n>\r\n (memcached's me)
+  void meta_debug(std::string_view key, const MetadumpItem& item, int64_t exp);
 
   std::size_t size() const { return out_.size(); }
   // Drops everything appended after `mark` (noreply).

@@ -43,13 +43,14 @@ enum class ParseError : uint8_t {
   delete_usage,     // CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]
   bad_stats_args,   // CLIENT_ERROR bad command line
   bad_path,         // CLIENT_ERROR <detail>: an extension's precise complaint about a path
+  meta_error,       // CLIENT_ERROR <detail>: a meta command's error, memcached's text
 };
 
 struct ParseResult {
   ParseStatus status = ParseStatus::need_more;
   std::size_t consumed = 0;
   ParseError error = ParseError::none;
-  std::string_view detail;  // static text for bad_path
+  std::string_view detail;  // static text for bad_path and meta_error
 };
 
 class Parser {

@@ -11,7 +11,7 @@ namespace nestcache {
 
 // clang-format off
 #define NESTCACHE_COUNTERS(X)                                                      \
-  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch)                                  \
+  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch) X(cmd_meta)                      \
   X(get_hits) X(get_misses) X(get_expired)                                         \
   X(delete_hits) X(delete_misses) X(incr_hits) X(incr_misses)                      \
   X(decr_hits) X(decr_misses) X(cas_hits) X(cas_misses) X(cas_badval)              \

@@ -66,9 +66,17 @@ struct NewValue {
   uint32_t flags = 0;
   int64_t exptime = 0;        // absolute (see absolute_exptime), 0 = never
   bool keep_exptime = false;  // the node keeps its deadline and `exptime` is ignored
+  // The meta protocol's marks for the written value: kStaleMark, kTokenMark (value.h).
+  uint8_t marks = 0;
   // 0: the value takes the next unique. Otherwise the value keeps this one (a journal's replay
   // restores what was acknowledged; the counter is then raised with raise_cas).
   uint64_t cas = 0;
+};
+
+// How Tree::read_meta reads a value (memcached's mg).
+struct MetaAccess {
+  std::optional<int64_t> new_exptime;  // mg T: the value's new deadline (absolute, 0 = never)
+  bool mark_read = true;               // false for mg u: the fetched mark stays as it is
 };
 
 // How Tree::update treats a missing node and the memory budget.
@@ -88,6 +96,8 @@ struct UpdatePolicy {
   // A unique is taken from the counter as soon as a value is found, before the function runs,
   // and is the written value's (incr/decr: a non-numeric value still uses up a unique).
   bool unique_on_hit = false;
+  // The function sees the current value's fetched and meta marks (ValueView): ms with I.
+  bool with_marks = false;
 };
 
 enum class UpdateOutcome : uint8_t {
@@ -153,6 +163,17 @@ class Tree {
   // The same for gat: the value's deadline is replaced by `new_exptime` first.
   bool read_and_touch(const Path& path, int64_t new_exptime,
                       absl::FunctionRef<void(const ValueView&)> visit);
+
+  // mg: calls `visit` under the lock with the live value at `path` as it was before this read
+  // (its fetched and meta marks included), after applying `access`; when `visit` returns true
+  // the value is marked token_sent (the client won the right to recache it). False on a miss.
+  bool read_meta(const Path& path, const MetaAccess& access,
+                 absl::FunctionRef<bool(const ValueView&)> visit);
+  // md with I: marks the value at `path` stale, clears its token_sent mark, gives it a new
+  // unique and, when `new_exptime` is set, that deadline. not_found without a value, exists
+  // when `expected_cas` is set and differs from its unique, else stored.
+  Status invalidate(const Path& path, std::optional<uint64_t> expected_cas,
+                    std::optional<int64_t> new_exptime);
 
   // Sets the deadline of the node at `path` (valued or not), bounding its subtree.
   Status touch(const Path& path, int64_t new_exptime);
