@@ -173,7 +173,8 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   if (!node->has_value_slot() || data.size() > capacity || capacity > 2 * data.size() + 64) {
     node = relocate(node, data.size(), false, true);
   }
-  std::memcpy(node->data_ptr(), data.data(), data.size());
+  // An empty value may have no bytes at all (mg N creates one): memcpy from null is undefined.
+  if (!data.empty()) std::memcpy(node->data_ptr(), data.data(), data.size());
   node->set_data_size(data.size());
   propagate(node, static_cast<int64_t>(node->footprint()) - before, node->has_value() ? 0 : 1);
   if (node->has_value()) {
