@@ -233,16 +233,10 @@ void meta_delete(Call& call) {
     std::optional<int64_t> new_exptime;
     if (meta.has_ttl) new_exptime = deadline(call, meta.ttl);
     status = tree.invalidate(command.path, expected, new_exptime);
-  } else if (expected) {
-    // Deleted only when the unique matches: checked and removed under one look at the value.
-    status = Status::not_found;
-    tree.read_meta(command.path, MetaAccess{std::nullopt, false}, [&](const ValueView& value) {
-      status = value.cas == *expected ? Status::deleted : Status::exists;
-      return false;
-    });
-    if (status == Status::deleted) status = tree.remove_value(command.path);
   } else {
-    status = tree.remove_value(command.path);
+    // As the text delete: the node goes with its subtree (a namespace drops with one md). With
+    // C, only when its value's unique matches, checked and removed under one hold of the lock.
+    status = tree.remove(command.path, expected);
   }
   Counters& counters = call.counters;
   const std::size_t mark = call.out.size();

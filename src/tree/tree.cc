@@ -229,11 +229,15 @@ Status Tree::touch(const Path& path, int64_t new_exptime) {
   });
 }
 
-Status Tree::remove(const Path& path) {
+Status Tree::remove(const Path& path, std::optional<uint64_t> expected_cas) {
   if (path.empty()) return Status::not_found;
   Released released;  // freed on return, after the lock is let go
   return with_node(path, [&](Shard& shard, Entry* node) {
     if (node == nullptr) return Status::not_found;
+    if (expected_cas) {
+      if (!node->has_value()) return Status::not_found;
+      if (node->cas() != *expected_cas) return Status::exists;
+    }
     shard.report(ChangeKind::remove, path);
     shard.remove(node);
     shard.drain(kInlineFree, released);

@@ -179,7 +179,10 @@ class Tree {
   Status touch(const Path& path, int64_t new_exptime);
 
   // Removes the node at `path` with its whole subtree: deleted or not_found.
-  Status remove(const Path& path);
+  // With `expected_cas`, only when the node holds a value with that unique (exists when the
+  // unique differs, not_found without a value), checked and removed under one hold of the lock
+  // (meta md with C).
+  Status remove(const Path& path, std::optional<uint64_t> expected_cas = std::nullopt);
   // Drops only the value at `path`; the node stays while it has children (not_found if no value).
   Status remove_value(const Path& path);
 
