@@ -21,11 +21,14 @@ int64_t deadline(Call& call, int32_t ttl) { return absolute_exptime(ttl, now_of(
 int64_t ttl_left(int64_t exptime, int64_t now) { return exptime == 0 ? -1 : exptime - now; }
 
 // The O and k flags, which every meta reply echoes, miss or not.
+// Echoes `flag` if it is one that every meta reply returns as sent: O (opaque) or k (key).
+void echo_opaque_or_key(const Command& command, std::string_view flag, Composer& reply) {
+  if (flag.front() == 'O') reply.meta_token(flag);
+  if (flag.front() == 'k') reply.meta_key(command.key, command.meta.base64_key);
+}
+
 void echo_opaque_and_key(const Command& command, Composer& reply) {
-  for (const std::string_view flag : command.args) {
-    if (flag.front() == 'O') reply.meta_token(flag);
-    if (flag.front() == 'k') reply.meta_key(command.key, command.meta.base64_key);
-  }
+  for (const std::string_view flag : command.args) echo_opaque_or_key(command, flag, reply);
 }
 
 // Drops a nominal reply asked to be quiet.
@@ -76,13 +79,8 @@ void mg_hit(Call& call, const ValueView& value, bool created, bool& won) {
       case 'h':
         reply.meta_flag('h', value.fetched() ? 1 : 0);
         break;
-      case 'O':
-        reply.meta_token(flag);
-        break;
-      case 'k':
-        reply.meta_key(command.key, meta.base64_key);
-        break;
       default:
+        echo_opaque_or_key(command, flag, reply);
         break;
     }
   }
@@ -213,8 +211,7 @@ void meta_set(Call& call) {
       break;
   }
   for (const std::string_view flag : command.args) {
-    if (flag.front() == 'O') reply.meta_token(flag);
-    if (flag.front() == 'k') reply.meta_key(command.key, meta.base64_key);
+    echo_opaque_or_key(command, flag, reply);
     if (flag.front() == 'c') reply.meta_flag('c', result.status == Status::stored ? result.cas : 0);
   }
   reply.meta_end();
@@ -325,13 +322,8 @@ void meta_arith(Call& call) {
       case 'N':
         if (created) new_exptime = exptime = deadline(call, meta.vivify_ttl);
         break;
-      case 'O':
-        reply.meta_token(flag);
-        break;
-      case 'k':
-        reply.meta_key(command.key, meta.base64_key);
-        break;
       default:
+        echo_opaque_or_key(command, flag, reply);
         break;
     }
   }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace nestcache::persistence {
 namespace {
 
@@ -23,6 +25,18 @@ class SystemFileOps final : public FileOps {
 FileOps& system_file_ops() {
   static SystemFileOps ops;
   return ops;
+}
+
+int write_all(FileOps& ops, int fd, std::string_view bytes, uint64_t offset) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w =
+        ops.pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? errno : EIO;
+    done += static_cast<std::size_t>(w);
+  }
+  return 0;
 }
 
 }  // namespace nestcache::persistence

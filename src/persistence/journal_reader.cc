@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "directory.h"
+#include "nestcache/persistence/file_ops.h"
 #include "nestcache/persistence/segment.h"
 
 namespace nestcache::persistence {
@@ -65,10 +66,8 @@ int zero_range(const std::string& path, uint64_t from, uint64_t to) {
   int rc = 0;
   while (from < to && rc == 0) {
     const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(zeros.size(), to - from));
-    const ssize_t w = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(from));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) rc = w < 0 ? errno : EIO;
-    if (w > 0) from += static_cast<uint64_t>(w);
+    rc = write_all(system_file_ops(), fd, std::string_view(zeros.data(), n), from);
+    from += n;
   }
   if (rc == 0 && ::fdatasync(fd) != 0) rc = errno;
   ::close(fd);

@@ -229,17 +229,10 @@ JournalError JournalWriter::write() {
   if (failed()) return failed_error();
   if (pending_.empty()) return {};
   const auto file = current();
-  std::size_t done = 0;
-  while (done < pending_.size()) {
-    const ssize_t w = ops_.pwrite(file->fd, pending_.data() + done, pending_.size() - done,
-                                  static_cast<off_t>(offset_ + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && is_no_space(errno)) {
-      // Kept whole: the next write() puts the batch at the same offset again.
-      return sys_error(errno, file->path, "write of the journal batch");
-    }
-    if (w <= 0) return fail(sys_error(w < 0 ? errno : EIO, file->path, "write failed"));
-    done += static_cast<std::size_t>(w);
+  if (const int err = write_all(ops_, file->fd, pending_, offset_); err != 0) {
+    // Kept whole on a full disk: the next write() puts the batch at the same offset again.
+    if (is_no_space(err)) return sys_error(err, file->path, "write of the journal batch");
+    return fail(sys_error(err, file->path, "write failed"));
   }
   offset_ += pending_.size();
   counters_.bytes_written.fetch_add(pending_.size(), std::memory_order_relaxed);
@@ -264,19 +257,9 @@ JournalError JournalWriter::take_batch(Batch& batch) {
 JournalError JournalWriter::write_batch(Batch& batch) {
   if (batch.bytes_.empty()) return {};
   JournalError error;
-  std::size_t done = 0;
-  while (error.ok() && done < batch.bytes_.size()) {
-    const ssize_t w =
-        ops_.pwrite(batch.file_->fd, batch.bytes_.data() + done, batch.bytes_.size() - done,
-                    static_cast<off_t>(batch.offset_ + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      error = fail(sys_error(w < 0 ? errno : EIO, batch.file_->path, "write failed"));
-    } else {
-      done += static_cast<std::size_t>(w);
-    }
-  }
-  if (error.ok()) {
+  if (const int err = write_all(ops_, batch.file_->fd, batch.bytes_, batch.offset_); err != 0) {
+    error = fail(sys_error(err, batch.file_->path, "write failed"));
+  } else {
     counters_.bytes_written.fetch_add(batch.bytes_.size(), std::memory_order_relaxed);
     counters_.writes.fetch_add(1, std::memory_order_relaxed);
   }

@@ -84,13 +84,8 @@ JournalError SnapshotWriter::give_up(JournalError error) {
 }
 
 JournalError SnapshotWriter::write_pending() {
-  std::size_t done = 0;
-  while (done < pending_.size()) {
-    const ssize_t w = ops_.pwrite(fd_, pending_.data() + done, pending_.size() - done,
-                                  static_cast<off_t>(offset_ + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return give_up(sys_error(w < 0 ? errno : EIO, tmp_path_, "write failed"));
-    done += static_cast<std::size_t>(w);
+  if (const int err = write_all(ops_, fd_, pending_, offset_); err != 0) {
+    return give_up(sys_error(err, tmp_path_, "write failed"));
   }
   offset_ += pending_.size();
   pending_.clear();

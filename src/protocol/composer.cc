@@ -63,6 +63,19 @@ void append_joined(std::string& out, const Path& segments, char joiner) {
   }
 }
 
+// " la=<la> cas=<cas> fetch=<yes|no> cls=<id> size=<n>": the fields a metadump line and an me
+// reply share.
+void append_item_fields(std::string& out, const MetadumpItem& item) {
+  out.append(" la=");
+  append_signed(out, item.last_access);
+  out.append(" cas=");
+  append_number_cold(out, item.cas);
+  out.append(item.fetched ? " fetch=yes cls=" : " fetch=no cls=");
+  append_number_cold(out, item.slab_class);
+  out.append(" size=");
+  append_number_cold(out, item.size);
+}
+
 }  // namespace
 
 void Composer::reply(Reply reply) { out_.append(wire::reply_text(reply)); }
@@ -145,14 +158,7 @@ void Composer::metadump_item(const Path& key, char joiner, const MetadumpItem& i
   } else {
     append_signed(out_, item.exptime);
   }
-  out_.append(" la=");
-  append_signed(out_, item.last_access);
-  out_.append(" cas=");
-  append_number_cold(out_, item.cas);
-  out_.append(item.fetched ? " fetch=yes cls=" : " fetch=no cls=");
-  append_number_cold(out_, item.slab_class);
-  out_.append(" size=");
-  append_number_cold(out_, item.size);
+  append_item_fields(out_, item);
   out_.push_back('\n');
 }
 
@@ -201,14 +207,7 @@ void Composer::meta_debug(std::string_view key, const MetadumpItem& item, int64_
   out_.append(key);
   out_.append(" exp=");
   append_signed(out_, exp);
-  out_.append(" la=");
-  append_signed(out_, item.last_access);
-  out_.append(" cas=");
-  append_number_cold(out_, item.cas);
-  out_.append(item.fetched ? " fetch=yes cls=" : " fetch=no cls=");
-  append_number_cold(out_, item.slab_class);
-  out_.append(" size=");
-  append_number_cold(out_, item.size);
+  append_item_fields(out_, item);
   out_.append(wire::kEol);
 }
 

@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
 namespace nestcache::persistence {
 
@@ -21,5 +23,9 @@ class FileOps {
 
 // The real system calls (pwrite, fdatasync, fsync, posix_fallocate).
 FileOps& system_file_ops();
+
+// Writes all of `bytes` at `offset` of `fd` with ops.pwrite, going on after short writes and
+// EINTR: 0, or the errno of the write that failed (EIO for one that wrote nothing).
+int write_all(FileOps& ops, int fd, std::string_view bytes, uint64_t offset);
 
 }  // namespace nestcache::persistence
