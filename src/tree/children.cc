@@ -118,15 +118,6 @@ std::vector<std::string> Tree::top_names_from(const std::string* from, bool incl
   return names;
 }
 
-std::vector<std::string> Tree::shard_top_names(std::size_t index) {
-  // Slots per lock hold: about 400 names, ~100 us. Copying 15k names at once held the shard's
-  // lock for ~5 ms (a snapshot of 1M values raised the get p99 nine-fold).
-  constexpr std::size_t kTopNameSlots = 1024;
-  TopNameScan scan;
-  while (!scan.done()) scan_top_names(index, scan, kTopNameSlots);
-  return std::move(scan.names());
-}
-
 void Tree::scan_top_names(std::size_t index, TopNameScan& scan, std::size_t slots) {
   if (scan.done_) return;
   Shard& shard = shards_[index];

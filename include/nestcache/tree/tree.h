@@ -238,7 +238,7 @@ class Tree {
                  absl::FunctionRef<bool(const Path& full, const ValueView&)> visit);
   // Under one hold of shard `shard_index`'s lock, walks whole (walk()'s order within each) the
   // subtrees of the top-level names[first], names[first + 1], ... of that shard
-  // (shard_top_names) while their nodes and logical bytes fit in `max_nodes` and `max_bytes`; a
+  // (TopNameScan) while their nodes and logical bytes fit in `max_nodes` and `max_bytes`; a
   // name no longer there is passed over. Returns the index of the first name not walked (==
   // first when that name's subtree alone is over the bounds: walk it with walk_step). A walk of
   // the whole tree in no order (a snapshot) takes a shard's lock once per batch of namespaces
@@ -272,10 +272,10 @@ class Tree {
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
   // The live top-level names held by shard `index` (< kShardCount), in no order, read under its
-  // lock in slices of its table (scan_top_names, 1024 slots each): a walk of the whole tree in
-  // no particular order (a snapshot) goes shard by shard from them, each shard's names read once.
-  std::vector<std::string> shard_top_names(std::size_t index);
-  // The same read a slice at a time, for a caller that chooses the thread of each slice.
+  // lock a slice of its table at a time (scan_top_names), so that no hold is long (copying 15k
+  // names at once held a shard's lock for ~5 ms): a walk of the whole tree in no particular order
+  // (a snapshot) goes shard by shard from them, each shard's names read once, and picks the
+  // thread of each slice.
   class TopNameScan {
    public:
     bool done() const { return done_; }
