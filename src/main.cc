@@ -15,6 +15,7 @@
 #include "nestcache/server/server.h"
 #include "nestcache/tree/reclaimer.h"
 #include "nestcache/tree/tree.h"
+#include "nestcache/watch/watch_hub.h"
 
 int main(int argc, char** argv) {
   using namespace nestcache;
@@ -40,8 +41,11 @@ int main(int argc, char** argv) {
       return loaded.io_error ? 74 : 65;
     }
   }
+  // Attached to the tree only by the first watchtree: until then changes cost nothing more.
+  WatchHub watches(tree, clock, watch_options(options));
   EngineOptions settings = engine_options(options);
   settings.durability = durability.get();
+  settings.watches = &watches;
   Engine engine(tree, clock, stats, settings);
   // The pid file exists before the port accepts, so whoever waits for the port finds it.
   if (!options.pid_file.empty()) std::ofstream(options.pid_file) << getpid() << "\n";

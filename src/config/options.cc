@@ -40,7 +40,8 @@ struct Raw {
   std::string listen, max_item_size, key_separator, extended, config, max_get_line;
   // Signed: an unsigned conversion would turn "-1" into a huge value instead of refusing it.
   long long port = 0, udp_port = 0, threads = 0, max_connections = 0, memory_limit = 0,
-            max_depth = 0, max_line = 0, max_segment = 0, snapshot_min_journal_mb = 0;
+            max_depth = 0, max_line = 0, max_segment = 0, snapshot_min_journal_mb = 0,
+            watch_history_mb = 0, watch_queue_kb = 0, watch_progress_interval = 0;
 };
 
 po::options_description describe(Raw& raw, const Options& defaults) {
@@ -92,6 +93,12 @@ po::options_description describe(Raw& raw, const Options& defaults) {
     ("truncate-corrupt-journal", po::bool_switch(),
      "with --data-dir: cut the journal at damage instead of refusing to start (the damaged "
      "part is kept as *.dropped)")
+    ("watch-history-mb", po::value(&raw.watch_history_mb)->default_value(64),
+     "watchtree: MB of past changes kept for watches that resume from an earlier revision")
+    ("watch-queue-kb", po::value(&raw.watch_queue_kb)->default_value(4096),
+     "watchtree: KB of events a watch may have unsent before it ends with CANCELED")
+    ("watch-progress-interval", po::value(&raw.watch_progress_interval)->default_value(10),
+     "watchtree: seconds without events before a watch is sent PROGRESS <rev> (0: never)")
     ("verbose,v", po::value<int>()->implicit_value(1), "verbosity; -vv for more")
     ("config", po::value(&raw.config), "read options from this file (long names as keys)");
   // clang-format on
@@ -277,6 +284,15 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     require(raw.snapshot_min_journal_mb >= 0 && raw.snapshot_min_journal_mb <= (1 << 20),
             "--snapshot-min-journal-mb must be 0..1048576");
     options.snapshot_min_journal_mb = static_cast<std::size_t>(raw.snapshot_min_journal_mb);
+    require(raw.watch_history_mb >= 1 && raw.watch_history_mb <= (1 << 20),
+            "--watch-history-mb must be 1..1048576");
+    options.watch_history_mb = static_cast<std::size_t>(raw.watch_history_mb);
+    require(raw.watch_queue_kb >= 1 && raw.watch_queue_kb <= (1 << 30),
+            "--watch-queue-kb must be 1..1073741824");
+    options.watch_queue_kb = static_cast<std::size_t>(raw.watch_queue_kb);
+    require(raw.watch_progress_interval >= 0 && raw.watch_progress_interval <= 86400,
+            "--watch-progress-interval must be 0..86400");
+    options.watch_progress_interval = static_cast<int>(raw.watch_progress_interval);
     const bool durability_asked = !options.persist.empty() || !vm["fsync"].defaulted() ||
                                   options.truncate_corrupt_journal ||
                                   !vm["snapshot-min-journal-mb"].defaulted();

@@ -73,6 +73,7 @@ thread_local const Durability* appended_by_this_thread = nullptr;
 }  // namespace
 
 void Durability::on_change(const Change& change) {
+  if (change.kind == ChangeKind::unused) return;  // nothing changed
   if (!change.path->empty() && !persisted((*change.path)[0])) return;
   const persistence::Record record = record_of(change);
   const persistence::RecordError invalid = persistence::check_record(record, {});

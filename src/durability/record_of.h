@@ -46,6 +46,8 @@ inline persistence::Record record_of(const Change& change) {
       record.kind = RecordKind::memory_limit;
       record.memory_limit = change.memory_limit;
       break;
+    case ChangeKind::unused:  // never journaled (Durability::on_change)
+      break;
   }
   return record;
 }

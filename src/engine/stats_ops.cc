@@ -8,6 +8,7 @@
 #include "dump_ops.h"
 #include "handlers.h"
 #include "nestcache/protocol/composer.h"
+#include "nestcache/watch/watch_hub.h"
 #include "tokens.h"
 
 namespace nestcache {
@@ -95,6 +96,16 @@ void stats(Call& call) {
     reply.stat("tree_valueless_nodes", t.nodes - t.items);
     reply.stat("tree_max_depth", t.max_depth);
     reply.stat("tree_pending_free", t.pending_free);
+    if (options.watches != nullptr) {
+      const WatchStats w = options.watches->stats();
+      reply.stat("watchers", w.watchers);
+      reply.stat("watch_events_sent", w.events_sent);
+      reply.stat("watch_canceled_slow", w.canceled_slow);
+      reply.stat("watch_compacted", w.compacted);
+      reply.stat("watch_history_events", w.history_events);
+      reply.stat("watch_history_bytes", w.history_bytes);
+      reply.stat("watch_history_floor", w.history_floor);
+    }
     if (options.durability != nullptr) options.durability->stats(reply);
   } else if (group == "settings") {
     const ParseOptions& protocol = options.protocol;

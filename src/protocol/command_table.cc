@@ -56,6 +56,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
     case 9:
       if (name == "flush_all") return Verb::flush_all;
       if (name == "verbosity") return Verb::verbosity;
+      if (name == "watchtree") return Verb::watchtree;
       break;
     case 11:
       if (name == "lru_crawler") return Verb::lru_crawler;

@@ -146,6 +146,16 @@ ParseResult parse_node_read(const Line& line, bool needs_path, Command& command)
   return take_path(line, 1, n, command);
 }
 
+// watchtree <revision> [<seg>*] [noreply]
+ParseResult parse_revision_path(const Line& line, Command& command) {
+  const std::size_t n = take_noreply(line.tokens, 1, command);
+  if (n < 2) return failure(ParseError::unknown_command, line.size);
+  const auto revision = parse_u64(line.tokens[1]);
+  if (!revision) return failure(ParseError::bad_path, line.size, "invalid revision");
+  command.cas_unique = *revision;
+  return take_path(line, 2, n, command);
+}
+
 // set|add|replace|append|prepend <key> <flags> <exptime> <bytes> [noreply]
 // cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]
 // The data block is not parsed here; see Parser::parse_line.
@@ -344,6 +354,8 @@ ParseResult Parser::parse_line(std::string_view text, std::size_t line_size, std
     case Shape::path_delta:
     case Shape::path_exptime:
       return parse_key_and_number(line, shape == Shape::path_exptime, command);
+    case Shape::revision_path:
+      return parse_revision_path(line, command);
     case Shape::delete_path:
       return parse_delete(line, command);
     case Shape::flush_delay:

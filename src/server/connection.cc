@@ -55,6 +55,7 @@ bool Connection::start(const std::string& peer) {
 void Connection::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  session_.end_watch();
   if (engine_.verbosity() >= 1) std::clog << "<" << fd_ << " connection closed.\n";
   loop_.forget(fd_);
   ::shutdown(fd_, SHUT_RDWR);
@@ -82,8 +83,59 @@ void Connection::on_ready(uint32_t events) {
     case State::sending_then_close:
       send(State::closed);
       break;
+    case State::sending_then_stream:
+      send(State::streaming_more);
+      break;
+    case State::streaming:
+      if (events != 0) drain_input();
+      break;
+    case State::streaming_more:
+      if (events == 0) {
+        stream();
+      } else {
+        drain_input();
+      }
+      break;
     case State::closed:
       break;
+  }
+}
+
+void Connection::start_stream() {
+  // In a stream the client's bytes are dropped: a small buffer will do.
+  std::vector<char>(512).swap(in_);
+  begin_ = end_ = wanted_ = 0;
+  // The watch calls this from a writer's thread; the turn runs here, if the session (the only
+  // owner of the watch) is still alive then: both die on this thread.
+  std::weak_ptr<Watch> alive = session_.watch_ref();
+  EventLoop* loop = &loop_;
+  session_.watch()->set_waker([loop, alive, this] {
+    loop->post([alive, this] {
+      if (alive.lock() != nullptr && state_ == State::streaming) stream();
+    });
+  });
+}
+
+void Connection::stream() {
+  const Watch::Step step = session_.stream(out_, kMaxBatchOutput);
+  const State then = step == Watch::Step::ended ? State::closed
+                     : out_.empty() && step == Watch::Step::idle
+                         ? State::streaming
+                         : State::streaming_more;  // after a send, take again: a wake-up
+                                                   // may have come while it was out
+  if (out_.empty()) {
+    become(then);
+  } else {
+    send(then);
+  }
+}
+
+void Connection::drain_input() {
+  const ssize_t got = ::recv(fd_, in_.data(), in_.size(), 0);
+  if (got > 0) {
+    Counters::add(counters_.bytes_read, std::size_t(got));
+  } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    close();
   }
 }
 
@@ -130,6 +182,10 @@ void Connection::process() {
   State then = State::reading;
   if (fed.state == SessionState::more_output) then = State::working;
   if (fed.state == SessionState::close) then = State::closed;
+  if (fed.state == SessionState::stream) {
+    start_stream();
+    then = State::streaming_more;
+  }
   if (out_.empty()) {
     become(then);
   } else if (held_ != nullptr) {
@@ -152,9 +208,10 @@ void Connection::send(State then) {
       sent_ += std::size_t(put);
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       // The client is not reading: stop reading its requests until it takes its replies.
-      state_ = then == State::working  ? State::sending_then_work
-               : then == State::closed ? State::sending_then_close
-                                       : State::sending;
+      state_ = then == State::working          ? State::sending_then_work
+               : then == State::closed         ? State::sending_then_close
+               : then == State::streaming_more ? State::sending_then_stream
+                                               : State::sending;
       watch_for(EPOLLOUT);
       return;
     } else if (errno != EINTR) {
@@ -182,6 +239,14 @@ void Connection::become(State next) {
     case State::working:
       state_ = State::working;
       loop_.soon(*this);  // process() again after the thread's other ready connections
+      break;
+    case State::streaming_more:
+      state_ = State::streaming_more;
+      loop_.soon(*this);  // stream() again after the thread's other ready connections
+      break;
+    case State::streaming:
+      state_ = State::streaming;
+      if (out_.capacity() > 4096) std::string().swap(out_);  // an idle watch holds little
       break;
     default:
       state_ = State::reading;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,16 +56,26 @@ class Connection final : public EventLoop::Handler {
  private:
   // The one state of a connection. Every transition is in connection.cc.
   enum class State : uint8_t {
-    reading,             // waiting for requests: EPOLLIN is watched
-    working,             // more replies to make: a turn is asked for with soon()
-    committing,          // replies made, held until the round's changes are journaled
-    sending,             // replies wait for the client to read them: EPOLLOUT is watched;
-    sending_then_work,   //   ... then back to reading, to working,
-    sending_then_close,  //   ... or closed
+    reading,              // waiting for requests: EPOLLIN is watched
+    working,              // more replies to make: a turn is asked for with soon()
+    committing,           // replies made, held until the round's changes are journaled
+    sending,              // replies wait for the client to read them: EPOLLOUT is watched;
+    sending_then_work,    //   ... then back to reading, to working,
+    sending_then_close,   //   ... or closed
+    sending_then_stream,  //   ... or a watch's stream, taken again (streaming_more)
+    streaming,            // a watch's stream with nothing to send: woken by the watch (and
+                          //   EPOLLIN, read only to see the client hang up)
+    streaming_more,       // the watch has more ready: a turn is asked for with soon()
     closed,
   };
 
   void receive();
+  // The session became a watch's stream: wire the watch's wake-ups to this worker.
+  void start_stream();
+  // Takes the watch's next events and sends them.
+  void stream();
+  // Streaming: reads what the client sends and drops it, to see it hang up.
+  void drain_input();
   // Runs the session over what is buffered, then sends the replies.
   void process();
   // Sends out_; `then` is the state once it is all out (reading, working or closed).

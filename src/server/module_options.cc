@@ -26,6 +26,14 @@ EngineOptions engine_options(const Options& options) {
   return engine;
 }
 
+WatchOptions watch_options(const Options& options) {
+  WatchOptions watch;
+  watch.history_bytes = options.watch_history_mb << 20;
+  watch.queue_bytes = options.watch_queue_kb << 10;
+  watch.progress_seconds = options.watch_progress_interval;
+  return watch;
+}
+
 DurabilityOptions durability_options(const Options& options) {
   DurabilityOptions durability;
   durability.dir = options.data_dir;

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "nestcache/watch/watch_hub.h"
 #include "timers.h"
 #include "worker.h"
 
@@ -40,6 +41,7 @@ class Server::Impl {
         acceptor_(io_),
         accept_pause_(io_),
         signals_(io_, SIGINT, SIGTERM),
+        watch_tick_(io_),
         durability_(durability) {
     for (std::size_t i = 0; i < options.threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(engine_, stats.make_counters(), stats_, timers_,
@@ -67,6 +69,7 @@ class Server::Impl {
       if (!ec) stop();
     });
     accept();
+    if (engine_.options().watches != nullptr) tick_watches();
     io_.run();  // until stop(): then the acceptor, signals and timers have no more work
     for (auto& worker : workers_) worker->join();
   }
@@ -78,6 +81,7 @@ class Server::Impl {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       accept_pause_.cancel();
+      watch_tick_.cancel();
       signals_.cancel(ignored);
       timers_.stop();
       // While the workers still run a step posted to them (it is waited for).
@@ -125,6 +129,16 @@ class Server::Impl {
     });
   }
 
+  // Once a second: PROGRESS for the watches that have been quiet (WatchHub::tick).
+  void tick_watches() {
+    watch_tick_.expires_after(std::chrono::seconds(1));
+    watch_tick_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      engine_.options().watches->tick();
+      tick_watches();
+    });
+  }
+
   // Round robin over the workers, as memcached's dispatcher does.
   void hand_over(tcp::socket socket) {
     boost::system::error_code ec;
@@ -163,6 +177,7 @@ class Server::Impl {
   tcp::acceptor acceptor_;
   asio::steady_timer accept_pause_;
   asio::signal_set signals_;
+  asio::steady_timer watch_tick_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::size_t next_worker_ = 0;
   bool stopping_ = false;  // touched only on the accepting thread

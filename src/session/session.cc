@@ -21,8 +21,15 @@ Session::Session(Engine& engine, Counters& counters, int trace_id)
       parser_(engine.options().protocol),
       trace_id_(trace_id) {}
 
+Session::~Session() { end_watch(); }
+
 Fed Session::feed(std::string_view input, std::string& out, std::size_t max_output) {
   Fed fed;
+  if (watch_ != nullptr) {  // a stream: requests are not read any more
+    fed.consumed = input.size();
+    fed.state = SessionState::stream;
+    return fed;
+  }
   if (pending(more_) && !resume(out, fed)) return fed;
   const bool trace = engine_.verbosity() >= 2;
   for (;;) {
@@ -56,12 +63,29 @@ Fed Session::feed(std::string_view input, std::string& out, std::size_t max_outp
       fed.state = SessionState::close;
       return fed;
     }
+    if (auto* watching = std::get_if<WatchReply>(&more_)) [[unlikely]] {
+      // From here on the connection carries the watch's events; the rest is dropped.
+      watch_ = std::move(watching->watch());
+      more_ = std::monostate();
+      fed.consumed = input.size();
+      fed.state = SessionState::stream;
+      return fed;
+    }
     if (pending(more_)) {  // its first part is made: the rest after the caller's turn
       more_noreply_ = command_.noreply;
       fed.state = SessionState::more_output;
       return fed;
     }
   }
+}
+
+Watch::Step Session::stream(std::string& out, std::size_t max) {
+  if (watch_ == nullptr) return Watch::Step::ended;
+  return watch_->take(out, max);
+}
+
+void Session::end_watch() {
+  if (watch_ != nullptr) watch_->close();
 }
 
 bool Session::resume(std::string& out, Fed& fed) {

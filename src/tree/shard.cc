@@ -360,7 +360,9 @@ Path path_of(const Entry* node) {
 }  // namespace
 
 void Tree::Shard::deliver(Change& change) {
-  if (change.kind != ChangeKind::store) change.cas = last_cas_->load(std::memory_order_relaxed);
+  if (change.kind != ChangeKind::store && change.kind != ChangeKind::unused) {
+    change.cas = last_cas_->fetch_add(1, std::memory_order_relaxed) + 1;
+  }
   change.shard = index_;
   observer_->on_change(change);
 }
@@ -393,6 +395,15 @@ void Tree::Shard::send_flush(int64_t time) {
   change.kind = ChangeKind::flush;
   change.path = &none;
   change.time = time;
+  deliver(change);
+}
+
+void Tree::Shard::send_unused(uint64_t cas) {
+  const Path none;
+  Change change;
+  change.kind = ChangeKind::unused;
+  change.path = &none;
+  change.cas = cas;
   deliver(change);
 }
 

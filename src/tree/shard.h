@@ -109,9 +109,9 @@ class Tree::Shard {
 
   // ---- the change seam (change.h) ----
   // Reports this shard's changes to `observer` (nullptr: none) as shard number `index`;
-  // `last_cas` is the tree's counter of uniques, read for the events that take none.
-  void set_observer(ChangeObserver* observer, const std::atomic<uint64_t>* last_cas,
-                    uint32_t index) {
+  // `last_cas` is the tree's counter of uniques (revisions), from which each change that is
+  // not a store takes one.
+  void set_observer(ChangeObserver* observer, std::atomic<uint64_t>* last_cas, uint32_t index) {
     observer_ = observer;
     last_cas_ = last_cas;
     index_ = index;
@@ -134,6 +134,12 @@ class Tree::Shard {
   void report(ChangeKind kind, const Entry* node) {
     if (observer_ != nullptr) [[unlikely]] {
       send(kind, node);
+    }
+  }
+  // The unique `cas` was taken and not used (change.h, ChangeKind::unused).
+  void report_unused(uint64_t cas) {
+    if (observer_ != nullptr) [[unlikely]] {
+      send_unused(cas);
     }
   }
   // This shard emptied by a flush due at `time`.
@@ -183,7 +189,8 @@ class Tree::Shard {
   void send(ChangeKind kind, const Path& path, int64_t exptime);
   void send(ChangeKind kind, const Entry* node);
   void send_flush(int64_t time);
-  // Hands `change` to the observer, with the latest unique unless it is a store.
+  void send_unused(uint64_t cas);
+  // Hands `change` to the observer; a change that is not a store takes its revision here.
   void deliver(Change& change);
 
   Kids* roots_;
@@ -192,7 +199,7 @@ class Tree::Shard {
   Graveyard graveyard_;
   MemoryAccount memory_;
   ChangeObserver* observer_ = nullptr;
-  const std::atomic<uint64_t>* last_cas_ = nullptr;
+  std::atomic<uint64_t>* last_cas_ = nullptr;
   uint32_t index_ = 0;  // this shard's number, for Change::shard
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
   uint64_t nodes_ = 0;

@@ -49,12 +49,56 @@ bool Tree::make_room(std::string_view top, uint64_t need, uint64_t limit) {
 
 Tree::~Tree() = default;
 
+// The journal and a watch hub, both told of every change, the journal first.
+class Tree::FanOut final : public ChangeObserver {
+ public:
+  FanOut(ChangeObserver& first, ChangeObserver& second) : first_(first), second_(second) {}
+  void on_change(const Change& change) override {
+    first_.on_change(change);
+    second_.on_change(change);
+  }
+
+ private:
+  ChangeObserver& first_;
+  ChangeObserver& second_;
+};
+
 void Tree::set_observer(ChangeObserver* observer) {
-  observer_ = observer;
+  journal_ = observer;
+  observer_.store(observer, std::memory_order_relaxed);
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
     shard.set_observer(observer, &next_cas_, static_cast<uint32_t>(i));
+  }
+}
+
+void Tree::attach_watcher(ChangeObserver* watcher,
+                          absl::FunctionRef<void(uint64_t last)> attached) {
+  const int64_t now = clock_.now();
+  const auto locks = lock_all(shards_.get());
+  if (observer_.load(std::memory_order_relaxed) == nullptr) {
+    // A flush_all <delay> was made pending shard by shard; with an observer it is one pending
+    // flush for the whole tree (flush()). One already due is applied now, before the watcher
+    // sees anything.
+    for (std::size_t i = 0; i < kShards; ++i) {
+      Shard& shard = shards_[i];
+      if (shard.flush_at != 0 && shard.flush_at <= now) shard.clear();
+      if (shard.flush_at > now) pending_flush_at_.store(shard.flush_at, std::memory_order_relaxed);
+      shard.flush_at = 0;
+    }
+  }
+  ChangeObserver* observer = watcher;
+  if (journal_ != nullptr) {
+    fan_out_ = std::make_unique<FanOut>(*journal_, *watcher);
+    observer = fan_out_.get();
+  }
+  // watchtree's revision 0 means "from now": a watcher is never told to resume from it.
+  if (next_cas_.load(std::memory_order_relaxed) == 0) next_cas_.store(1, std::memory_order_relaxed);
+  attached(next_cas_.load(std::memory_order_relaxed));
+  observer_.store(observer, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kShards; ++i) {
+    shards_[i].set_observer(observer, &next_cas_, static_cast<uint32_t>(i));
   }
 }
 
@@ -67,13 +111,16 @@ void Tree::raise_cas(uint64_t at_least) {
 void Tree::report_global(Change& change) const {
   const Path none;
   change.path = &none;
-  change.cas = next_cas_.load(std::memory_order_relaxed);
-  observer_->on_change(change);
+  // A flush changes every node: a revision of its own (change.h).
+  change.cas = change.kind == ChangeKind::flush
+                   ? next_cas_.fetch_add(1, std::memory_order_relaxed) + 1
+                   : next_cas_.load(std::memory_order_relaxed);
+  observer_.load(std::memory_order_relaxed)->on_change(change);
 }
 
 bool Tree::set_memory_limit(uint64_t limit) {
   memory_limit_.store(limit, std::memory_order_relaxed);
-  if (observer_ != nullptr) {
+  if (observer_.load(std::memory_order_relaxed) != nullptr) {
     Change change;
     change.kind = ChangeKind::memory_limit;
     change.memory_limit = limit;
@@ -133,6 +180,7 @@ UpdateResult Tree::update(const Path& path, const UpdatePolicy& policy,
         if (has_value) current = policy.with_marks ? target->value_with_marks() : target->value();
         const NewValue* value = decide(has_value ? &current : nullptr);
         if (value == nullptr || (target == nullptr && !policy.create)) {
+          if (cas != 0) shard.report_unused(cas);
           // Parents made for nothing, or left empty by an expired target, go.
           if (!has_value && parent != nullptr) shard.prune(parent);
           return {UpdateOutcome::unchanged};
@@ -258,7 +306,7 @@ Status Tree::remove_value(const Path& path) {
 
 void Tree::flush(int64_t when) {
   const int64_t now = clock_.now();
-  if (observer_ != nullptr) {
+  if (observer_.load(std::memory_order_relaxed) != nullptr) {
     if (when <= now) {
       flush_everything(now, false);
       return;
@@ -275,7 +323,14 @@ void Tree::flush(int64_t when) {
   }
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
-    std::lock_guard lock(shard.mu);
+    std::unique_lock lock(shard.mu);
+    if (observer_.load(std::memory_order_relaxed) != nullptr) {
+      // A watcher attached meanwhile (under every lock): the flush is one change for it, made
+      // again over the whole tree (what the shards before this one got since is flushed too).
+      lock.unlock();
+      flush(when);
+      return;
+    }
     if (when <= now) {
       shard.report_flush(now);
       shard.flush_at = 0;

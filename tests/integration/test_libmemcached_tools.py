@@ -106,10 +106,10 @@ class RoundTripTest(unittest.TestCase):
             if label == "memcstat":
                 # nestcached lists only the stats that mean something without slabs
                 # (protocol.md 10.1): every name it has must be one memcached has too, or ours
-                # (tree_*, nestcache_version). memcached lists idle_kicks only when
+                # (tree_*, watch*, nestcache_version). memcached lists idle_kicks only when
                 # -o idle_timeout is set.
                 extra = [n for n in out.split() if n not in memcached_names
-                         and not n.startswith(b"tree_")
+                         and not n.startswith((b"tree_", b"watch"))
                          and n not in (b"idle_kicks", b"nestcache_version")]
                 self.assertEqual(extra, [], "memcstat names memcached does not have")
                 continue

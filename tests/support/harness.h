@@ -19,6 +19,7 @@
 #include "nestcache/session/session.h"
 #include "nestcache/stats/counters.h"
 #include "nestcache/tree/tree.h"
+#include "nestcache/watch/watch_hub.h"
 #include "start_time.h"
 
 namespace nestcache {
@@ -31,7 +32,9 @@ class Harness {
       : clock_(kStart),
         tree_(clock_, tree_options(options)),
         counters_(registry_.make_counters()),
-        engine_(tree_, clock_, registry_, with_durability(engine_options(options), durability)),
+        watches_(tree_, clock_, watch_options(options)),
+        engine_(tree_, clock_, registry_,
+                with_hooks(engine_options(options), durability, &watches_)),
         session_(std::make_unique<Session>(engine_, counters_)) {}
 
   // Feeds `request` (one or more pipelined requests, complete) as a connection would, and
@@ -46,10 +49,23 @@ class Harness {
         closed_ = true;
         break;
       }
+      if (fed.state == SessionState::stream) {  // a watch: what it has sent by now
+        closed_ = take_stream(out);
+        break;
+      }
       if (fed.state == SessionState::want_input) break;
     }
     if (!closed_ && !request.empty()) ADD_FAILURE() << "incomplete request left: " << request;
     return out;
+  }
+
+  // A watch's stream (after watchtree): appends what it has ready; true when it ended.
+  bool take_stream(std::string& out) {
+    Watch::Step step;
+    do {
+      step = session_->stream(out, out.size() + (1 << 20));
+    } while (step == Watch::Step::more);
+    return step == Watch::Step::ended;
   }
 
   // A new client: the session (and any reply it had pending) is replaced.
@@ -78,10 +94,13 @@ class Harness {
   Session& session() { return *session_; }
   ManualClock& clock() { return clock_; }
   Tree& tree() { return tree_; }
+  WatchHub& watches() { return watches_; }
 
  private:
-  static EngineOptions with_durability(EngineOptions options, DurabilityHooks* durability) {
+  static EngineOptions with_hooks(EngineOptions options, DurabilityHooks* durability,
+                                  WatchHub* watches) {
     options.durability = durability;
+    options.watches = watches;
     return options;
   }
 
@@ -89,6 +108,7 @@ class Harness {
   Tree tree_;
   StatsRegistry registry_;
   Counters& counters_;
+  WatchHub watches_;
   Engine engine_;
   std::unique_ptr<Session> session_;
   bool closed_ = false;

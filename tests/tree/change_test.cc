@@ -1,6 +1,7 @@
 // The change seam (change.h): every change of the tree reaches the one observer, in order, with
-// the node's full path, the value after a store and its unique, and the latest unique for the
-// other kinds (only stores take one, so cas values stay memcached's).
+// the node's full path, the value after a store and its unique; every other change takes a
+// revision of its own while an observer is attached (without one, only stores take uniques, so
+// cas values stay memcached's).
 #include "nestcache/tree/change.h"
 
 #include <cstdint>
@@ -50,9 +51,9 @@ class Recorder final : public ChangeObserver {
   }
   // The kinds and paths seen, as "kind path" lines.
   std::vector<std::string> lines() const {
-    static const char* const kNames[] = {"store",        "touch",         "remove",
-                                         "remove_value", "expire",        "evict",
-                                         "flush",        "flush_pending", "memory_limit"};
+    static const char* const kNames[] = {"store",        "touch", "remove", "remove_value",
+                                         "expire",       "evict", "flush",  "flush_pending",
+                                         "memory_limit", "unused"};
     std::vector<std::string> out;
     for (const Seen& seen : all) {
       out.push_back(std::string(kNames[static_cast<int>(seen.kind)]) + " " + seen.path);
@@ -116,9 +117,33 @@ TEST_F(ChangeTest, EveryKindInOrderWithPathsAndUniques) {
   EXPECT_EQ(second, first + 1);
   EXPECT_EQ(recorder_.all[2].exptime, kStart + 100);
   EXPECT_EQ(recorder_.all[3].exptime, kStart + 200);
+  // Every change takes a revision of its own, in the order they happened; the next store's
+  // unique comes after them.
   for (std::size_t i = 2; i < recorder_.all.size(); ++i) {
-    EXPECT_EQ(recorder_.all[i].cas, second) << "the latest unique taken";
+    EXPECT_EQ(recorder_.all[i].cas, second + (i - 1)) << "a revision of its own";
   }
+  EXPECT_EQ(put({"ns", "d"}, "3"), second + recorder_.all.size() - 1);
+}
+
+TEST_F(ChangeTest, AUniqueUsedUpByARefusedIncrIsReportedUnused) {
+  const uint64_t cas = put({"n"}, "not a number");
+  UpdatePolicy policy;
+  policy.unique_on_hit = true;  // as an incr: the unique is taken before the value is read
+  const UpdateResult refused =
+      tree_.update({"n"}, policy, [](const ValueView*) -> const NewValue* { return nullptr; });
+  EXPECT_EQ(refused.outcome, UpdateOutcome::unchanged);
+  ASSERT_THAT(recorder_.lines(), ElementsAre("store n", "unused "));
+  EXPECT_EQ(recorder_.all[1].cas, cas + 1);
+  EXPECT_EQ(tree_.last_cas(), cas + 1);
+}
+
+class ChangeNumberingTest : public TreeFixture {};
+
+TEST_F(ChangeNumberingTest, WithoutAnObserverOnlyValuesTakeUniquesAsInMemcached) {
+  const uint64_t first = put({"a"}, "1");
+  ASSERT_EQ(tree_.touch({"a"}, kStart + 10), Status::touched);
+  ASSERT_EQ(tree_.remove({"a"}), Status::deleted);
+  EXPECT_EQ(put({"b"}, "2"), first + 1);
 }
 
 TEST_F(ChangeTest, ExpiryOfASubtreeIsOneEventWhetherFoundOrCollected) {
@@ -133,7 +158,9 @@ TEST_F(ChangeTest, ExpiryOfASubtreeIsOneEventWhetherFoundOrCollected) {
   EXPECT_FALSE(has({"lazy", "x", "y"}));
   collect_all(tree_);
   EXPECT_THAT(recorder_.lines(), ::testing::UnorderedElementsAre("expire lazy x", "expire swept"));
-  for (const Seen& seen : recorder_.all) EXPECT_EQ(seen.cas, last);
+  ASSERT_EQ(recorder_.all.size(), 2u);
+  EXPECT_EQ(std::min(recorder_.all[0].cas, recorder_.all[1].cas), last + 3);  // after 2 touches
+  EXPECT_EQ(std::max(recorder_.all[0].cas, recorder_.all[1].cas), last + 4);
 }
 
 TEST_F(ChangeTest, AValueStoredAlreadyExpiredIsStoredThenExpired) {

@@ -41,6 +41,10 @@ struct Options {
   std::vector<std::string> persist;          // --persist NS (repeatable); empty: every namespace
   bool truncate_corrupt_journal = false;     // --truncate-corrupt-journal
   std::size_t snapshot_min_journal_mb = 64;  // --snapshot-min-journal-mb (0: only on request)
+  // watches
+  std::size_t watch_history_mb = 64;  // --watch-history-mb
+  std::size_t watch_queue_kb = 4096;  // --watch-queue-kb
+  int watch_progress_interval = 10;   // --watch-progress-interval (0: never)
   // process
   int verbosity = 0;        // -v, -vv
   std::string pid_file;     // -P

@@ -11,6 +11,8 @@
 
 namespace nestcache {
 
+class WatchHub;
+
 // The server's settings, reported by `stats` and `stats settings`; the engine does not act on
 // them.
 struct ServerFigures {
@@ -27,6 +29,9 @@ struct EngineOptions {
   ServerFigures server;
   // The journal's admission and figures (--data-dir); nullptr: none. Outlives the engine.
   DurabilityHooks* durability = nullptr;
+  // Subtree watches (watchtree, `stats` watch figures); nullptr: watchtree is refused.
+  // Outlives the engine.
+  WatchHub* watches = nullptr;
 };
 
 }  // namespace nestcache

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -66,9 +67,23 @@ class MetadumpReply {
   WalkCursor cursor_;
 };
 
+class Watch;
+
+// watchtree: the watch that the connection streams from now on. The session takes it over
+// (Session::feed) and never resumes it as a reply.
+class WatchReply {
+ public:
+  explicit WatchReply(std::shared_ptr<Watch> watch) : watch_(std::move(watch)) {}
+  bool step(Engine& engine, Counters& counters, std::string& out);
+  std::shared_ptr<Watch>& watch() { return watch_; }
+
+ private:
+  std::shared_ptr<Watch> watch_;
+};
+
 // No reply pending (std::monostate), or the rest of one.
-using LongReply =
-    std::variant<std::monostate, MultiGetReply, SubtreeReply, ChildrenReply, MetadumpReply>;
+using LongReply = std::variant<std::monostate, MultiGetReply, SubtreeReply, ChildrenReply,
+                               MetadumpReply, WatchReply>;
 
 inline bool pending(const LongReply& reply) {
   return !std::holds_alternative<std::monostate>(reply);

@@ -28,8 +28,8 @@ struct Command {
   // split_key); each names a top-level node (or, with --key-separator, a path).
   KeyTokens keys;
   uint32_t flags = 0;
-  int64_t exptime = 0;  // storage, touch, gat: as sent (relative, absolute or negative)
-  uint64_t cas_unique = 0;
+  int64_t exptime = 0;          // storage, touch, gat: as sent (relative, absolute or negative)
+  uint64_t cas_unique = 0;      // cas; watchtree: the revision to resume after
   uint64_t delta = 0;           // incr, decr
   int64_t delay = 0;            // flush_all, when has_delay
   bool has_delay = false;       // flush_all was given a delay

@@ -77,6 +77,8 @@
     "mn                        meta no-op: MN")                                                   \
   X(me, "me", meta_debug, any, meta_debug,                                                        \
     "me <key> [b]              meta debug: an item's expiry, access, cas and size")               \
+  X(watchtree, "watchtree", revision_path, any, watch_tree,                                       \
+    "watchtree <rev> [<seg>*]  streams the changes below a node after <rev> (0: from now)")       \
   X(version, "version", none, any, version,                                                       \
     "version")                                                                                    \
   X(verbosity, "verbosity", verbosity_level, any, verbosity,                                      \
@@ -103,6 +105,7 @@ enum class Shape : uint8_t {
   exptime_keys,        // <exptime> <key>+
   path,                // <seg>+ [noreply]
   optional_path,       // [<seg>*] [noreply] : none names the root
+  revision_path,       // <revision> [<seg>*] [noreply] : the revision in cas_unique
   storage,             // <seg>+ <flags> <exptime> <bytes> [noreply], then a data block
   cas_storage,         // <seg>+ <flags> <exptime> <bytes> <cas unique> [noreply], then a block
   path_delta,          // <seg>+ <delta> [noreply]

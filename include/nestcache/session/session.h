@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,7 @@
 #include "nestcache/protocol/command.h"
 #include "nestcache/protocol/parser.h"
 #include "nestcache/stats/counters.h"
+#include "nestcache/watch/watch.h"
 
 namespace nestcache {
 
@@ -26,6 +28,9 @@ enum class SessionState : uint8_t {
   more_output,  // more replies to make (a long reply's next part, or `max_output` was reached):
                 // send `out`, then feed again (input may have grown meanwhile)
   close,        // quit, or input that ends the connection: send `out`, then close
+  stream,       // a watchtree made this a watch's stream: send `out`, then take its events with
+                // stream() whenever the watch wakes the caller (Watch::set_waker); what the
+                // client sends from now on is read and dropped
 };
 
 struct Fed {
@@ -41,6 +46,9 @@ class Session {
  public:
   // `trace_id` names the client in -vv logs (the connection's descriptor).
   Session(Engine& engine, Counters& counters, int trace_id = -1);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Takes whole requests from the front of `input`, runs them, and appends their replies to
   // `out`, in order. Stops when nothing whole is left, at a request that closes, once `out`
@@ -51,6 +59,14 @@ class Session {
 
   // A long reply has parts still to come.
   bool replying() const { return pending(more_); }
+
+  // The watch this session streams (after feed() said stream), else nullptr.
+  Watch* watch() const { return watch_.get(); }
+  std::weak_ptr<Watch> watch_ref() const { return watch_; }
+  // Appends the watch's next events (about `max` bytes at most): see Watch::take.
+  Watch::Step stream(std::string& out, std::size_t max);
+  // The client is gone: the watch stops (the hub forgets it).
+  void end_watch();
 
  private:
   // Makes the next part of the pending long reply; true when the caller may go on to the next
@@ -64,7 +80,8 @@ class Session {
   Parser parser_;
   Command command_;
   LongReply more_;
-  bool more_noreply_ = false;  // the pending long reply's request said noreply
+  bool more_noreply_ = false;     // the pending long reply's request said noreply
+  std::shared_ptr<Watch> watch_;  // after a watchtree
   int trace_id_;
 };
 

@@ -20,6 +20,9 @@ enum class ChangeKind : uint8_t {
   flush,          // flush_all emptied the tree (`time`: when it was due); see below
   flush_pending,  // flush_all <delay>: the tree will be emptied at `time` (observer mode)
   memory_limit,   // cache_memlimit: the budget is now `memory_limit` bytes
+  unused,         // the unique `cas` was taken and nothing was written with it (an incr of a
+                  // value that is not a number): nothing changed, but a watch hub waits for
+                  // every number it has seen taken (watch_hub.h)
 };
 
 // What changed. Ancestors a change leaves empty are pruned with it and not reported apart.
@@ -35,9 +38,11 @@ struct Change {
   int64_t time = 0;
   // memory_limit: the new budget in bytes (0 = unlimited).
   uint64_t memory_limit = 0;
-  // store: the new unique (== value.cas). Every other kind: the latest unique taken from the
-  // tree's counter when it happened (only values take uniques, so the numbering of cas values
-  // is memcached's; a journal orders non-store events after that store).
+  // The change's revision. store: the new unique (== value.cas). flush_pending and
+  // memory_limit (which change no node): the latest unique taken. Every other kind takes the
+  // next number of the tree's counter, so that each change of the tree has a revision of its
+  // own (a watch resumes after it): taken only while an observer is attached, so that without
+  // one the numbering of cas values is memcached's (stores only).
   uint64_t cas = 0;
   // The number of the tree's shard whose lock the change holds: the same for every change of
   // one namespace (< Tree::kShardCount), so an observer can keep namespaces apart without
@@ -53,8 +58,13 @@ struct Change {
 // other change. memory_limit is reported under no lock (it orders nothing).
 // It must be quick, must not call the tree, and must copy what it keeps.
 //
-// Lifetime: attached with Tree::set_observer before the tree serves, and must outlive the tree
-// (or be detached first, while nothing else uses the tree).
+// A change's revision is taken and the change delivered under one hold of the shard's lock (a
+// flush: of every shard's lock), so an observer attached under every lock (Tree::attach_watcher)
+// sees every number taken after that, exactly once (as a change or as `unused`).
+//
+// Lifetime: attached with Tree::set_observer before the tree serves, or with
+// Tree::attach_watcher at any time; it must outlive the tree (or be detached first, while
+// nothing else uses the tree).
 class ChangeObserver {
  public:
   virtual ~ChangeObserver() = default;

@@ -271,6 +271,12 @@ class Tree {
   // Reports every change from now on to `observer` (nullptr: to nobody); see change.h. Set it
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
+  // Reports every change from now on to `watcher` too (a watch hub), at any time, once: under
+  // every shard's lock, so that no change is half reported. Calls `attached` with the last
+  // revision taken before it (at least 1: a watch's revision 0 means "from now"), under those
+  // locks, before any change reaches the watcher: the watcher sees every later number, each
+  // exactly once (change.h).
+  void attach_watcher(ChangeObserver* watcher, absl::FunctionRef<void(uint64_t last)> attached);
   // The live top-level names held by shard `index` (< kShardCount), in no order, read under its
   // lock a slice of its table at a time (scan_top_names), so that no hold is long (copying 15k
   // names at once held a shard's lock for ~5 ms): a walk of the whole tree in no particular order
@@ -368,11 +374,17 @@ class Tree {
   // observer.
   void report_global(Change& change) const;
 
-  ChangeObserver* observer_ = nullptr;
+  // The observer every shard reports to: set_observer's, attach_watcher's, or both through
+  // fan_out_. Written under every shard's lock; read without one only by flush() and
+  // set_memory_limit(), to choose how to report.
+  std::atomic<ChangeObserver*> observer_{nullptr};
+  ChangeObserver* journal_ = nullptr;  // set_observer's
+  class FanOut;
+  std::unique_ptr<FanOut> fan_out_;
   // Observer mode's delayed flush (0: none): due for every shard at once (flush()).
   mutable std::atomic<int64_t> pending_flush_at_{0};
-  std::atomic<uint64_t> next_cas_{0};    // the last unique taken
-  std::atomic<uint64_t> used_bytes_{0};  // every shard's accounted bytes, summed
+  mutable std::atomic<uint64_t> next_cas_{0};  // the last unique (revision) taken
+  std::atomic<uint64_t> used_bytes_{0};        // every shard's accounted bytes, summed
   std::atomic<uint64_t> memory_limit_;
 };
 
