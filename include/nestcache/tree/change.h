@@ -20,6 +20,8 @@ enum class ChangeKind : uint8_t {
   flush,          // flush_all emptied the tree (`time`: when it was due); see below
   flush_pending,  // flush_all <delay>: the tree will be emptied at `time` (observer mode)
   memory_limit,   // cache_memlimit: the budget is now `memory_limit` bytes
+  graft,          // the node at `path` was replaced by its sibling `staged` (Tree::graft),
+                  // whose subtree it now holds, with the deadline `exptime`
 };
 
 // What changed. Ancestors a change leaves empty are pruned with it and not reported apart.
@@ -29,8 +31,10 @@ struct Change {
   const Path* path = nullptr;
   // store: the value as it is now; its cas is the unique the store took.
   ValueView value;
-  // touch: the node's new absolute deadline (0 = never).
+  // touch, graft: the node's new absolute deadline (0 = never).
   int64_t exptime = 0;
+  // graft: the name of the staged sibling that took the node's place (a view, as `path`).
+  std::string_view staged;
   // flush, flush_pending: when the flush was or is due (absolute Unix time).
   int64_t time = 0;
   // memory_limit: the new budget in bytes (0 = unlimited).
