@@ -21,7 +21,11 @@ class Pipeline {
   void send(std::string_view request, std::size_t tag) {
     client_.queue(request);
     tags_.push_back(tag);
-    if (tags_.size() >= depth_) read_one();
+    // At the depth, read until half of it is left: one write then carries half a pipeline of
+    // requests, and one read takes as many replies as have come (not a syscall per request).
+    if (tags_.size() >= depth_) {
+      while (tags_.size() > depth_ / 2) read_one();
+    }
   }
   // Reads every reply still owed.
   void finish() {
