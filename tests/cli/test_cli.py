@@ -248,6 +248,28 @@ class Atomic(unittest.TestCase):
         self.assertTrue(self.readers_see_mix(False, 200))
 
 
+class Load(unittest.TestCase):
+    def test_path_value_lines_and_errors_by_line_number(self):
+        with Daemon(["--max-depth", "4"]) as d:
+            lines = b"".join(b"app/k%04d v%d\n" % (i, i) for i in range(3000))
+            lines += b"bad//path x\na/b/c/d/e too deep\napp/spaced two words\n"
+            code, _, err = cli(d, "load", "-", stdin=lines)
+            self.assertEqual(code, 3)
+            self.assertIn("line 3001: empty path segment", err)
+            self.assertIn("line 3002: path too deep for the server", err)
+            self.assertIn("loaded 3001 of 3001 requests", err)
+            self.assertEqual(cli(d, "get", "app/k2999")[1], b"v2999\n")
+            self.assertEqual(cli(d, "get", "app/spaced")[1], b"two words\n")
+
+    def test_raw_commands(self):
+        with Daemon() as d:
+            raw = (b"set a b 0 0 4\r\nx\r\ny\r\nset c 0 0 1 noreply\r\nz\r\n"
+                   b"delete a\r\nincr nothing 1\r\nset d 0 0 1\r\nw\r\n")
+            code, _, err = cli(d, "load", "-", stdin=raw)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(cli(d, "ls")[1], b"c\nd\n")
+
+
 class BadInput(unittest.TestCase):
     def test_malformed_json_has_line_and_column(self):
         with Daemon() as d:

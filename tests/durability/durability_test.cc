@@ -631,8 +631,9 @@ TEST_F(DurabilityTest, ASwapReplaysAfterARestart) {
   };
   {
     Server first(o);
-    first.run("set config db host 0 0 3\r\nold\r\nset config db port 0 0 4\r\n5432\r\n"
-              "set config keep 0 0 1\r\nk\r\nset cache x 0 0 1\r\nx\r\n");
+    first.run(
+        "set config db host 0 0 3\r\nold\r\nset config db port 0 0 4\r\n5432\r\n"
+        "set config keep 0 0 1\r\nk\r\nset cache x 0 0 1\r\nx\r\n");
     const std::string db = staged(first.run("stage config db\r\n"));
     EXPECT_EQ(first.run("set config " + db + " host 0 0 3\r\nnew\r\n" + "set config " + db +
                         " 7 0 2\r\nDB\r\nswap config db " + db + " 0\r\n"),
