@@ -63,6 +63,8 @@ Durability::~Durability() { close(); }
 
 bool Durability::persisted(std::string_view top) const {
   if (options_.persist.empty()) return true;
+  // A top-level staged subtree (stage, swap) is journaled with the namespace it will replace.
+  if (const std::string_view target = Tree::staged_target(top); !target.empty()) top = target;
   return std::find(options_.persist.begin(), options_.persist.end(), top) != options_.persist.end();
 }
 

@@ -42,6 +42,11 @@ inline persistence::Record record_of(const Change& change) {
       record.kind = RecordKind::flush_pending;
       record.flush_at = change.time;
       break;
+    case ChangeKind::graft:
+      record.kind = RecordKind::graft;
+      record.data = change.staged;
+      record.exptime = change.exptime;
+      break;
     case ChangeKind::memory_limit:
       record.kind = RecordKind::memory_limit;
       record.memory_limit = change.memory_limit;

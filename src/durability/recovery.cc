@@ -70,6 +70,9 @@ class Replayer {
       case RecordKind::remove_value:
         (void)tree_.remove_value(record.path);
         break;
+      case RecordKind::graft:
+        (void)tree_.graft(record.path, record.data, record.exptime);
+        break;
       case RecordKind::flush:
         tree_.flush(0);  // at once: it happened here
         pending_flush_ = 0;

@@ -1,4 +1,4 @@
-// getch and gettree: replies about a node and what is below it, made a part at a time.
+// getch, gettree and dumptree: replies about a node and what is below it, made a part at a time.
 #include "handlers.h"
 #include "nestcache/protocol/composer.h"
 #include "reply_steps.h"
@@ -10,7 +10,33 @@ void get_children(Call& call) { begin_long_reply(call, ChildrenReply(call.comman
 
 void get_tree(Call& call) { begin_long_reply(call, SubtreeReply(call.command.path)); }
 
+void dump_tree(Call& call) { begin_long_reply(call, SubtreeReply(call.command.path, true)); }
+
 }  // namespace handlers
+
+namespace {
+
+// dumptree's "NODE <full path> <flags> <exptime> <bytes> <cas>\r\n<data>\r\n" (protocol.md 5.10).
+void node_line(std::string& out, const Path& full, char joiner, const ValueView& value) {
+  out += "NODE ";
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    if (i > 0) out += joiner;
+    out += full[i];
+  }
+  out += ' ';
+  out += std::to_string(value.flags);
+  out += ' ';
+  out += std::to_string(value.exptime);
+  out += ' ';
+  out += std::to_string(value.data.size());
+  out += ' ';
+  out += std::to_string(value.cas);
+  out += "\r\n";
+  out += value.data;
+  out += "\r\n";
+}
+
+}  // namespace
 
 bool ChildrenReply::step(Engine& engine, Counters&, std::string& out) {
   Composer reply(out);
@@ -29,7 +55,11 @@ bool SubtreeReply::step(Engine& engine, Counters& counters, std::string& out) {
   const Path root(root_.begin(), root_.end());
   const bool done = engine.tree().walk_step(root, cursor_, kStepNodes,
                                             [&](const Path& full, const ValueView& value) {
-                                              reply.value(full, joiner, value.flags, value.data);
+                                              if (dump_) {
+                                                node_line(out, full, joiner, value);
+                                              } else {
+                                                reply.value(full, joiner, value.flags, value.data);
+                                              }
                                               ++values_;
                                               return out.size() - mark < kStepOutput;
                                             });

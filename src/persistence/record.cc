@@ -14,6 +14,7 @@ bool has_path(RecordKind kind) {
     case RecordKind::remove:
     case RecordKind::remove_value:
     case RecordKind::expire:
+    case RecordKind::graft:
       return true;
     case RecordKind::flush:
     case RecordKind::memory_limit:
@@ -23,7 +24,8 @@ bool has_path(RecordKind kind) {
   return false;
 }
 
-bool known_kind(uint8_t byte) { return byte >= 1 && byte <= 8; }
+// 9 is the snapshot trailer (snapshot_format.h), never a record.
+bool known_kind(uint8_t byte) { return (byte >= 1 && byte <= 8) || byte == 10; }
 
 std::size_t path_size(const Path& path) {
   std::size_t n = 1;  // depth byte
@@ -161,6 +163,8 @@ std::size_t encoded_size(const Record& r) {
       return n + 4 + 8 + path_size(r.path) + 4 + r.data.size();
     case RecordKind::touch:
       return n + 8 + path_size(r.path);
+    case RecordKind::graft:
+      return n + 8 + path_size(r.path) + 1 + r.data.size();
     case RecordKind::remove:
     case RecordKind::remove_value:
     case RecordKind::expire:
@@ -195,6 +199,12 @@ void write_record(const Record& r, char* out) {
       w.le<int64_t>(r.exptime);
       w.path(r.path);
       break;
+    case RecordKind::graft:
+      w.le<int64_t>(r.exptime);
+      w.path(r.path);
+      w.byte(static_cast<uint8_t>(r.data.size()));
+      w.bytes(r.data);
+      break;
     case RecordKind::remove:
     case RecordKind::remove_value:
     case RecordKind::expire:
@@ -222,6 +232,9 @@ RecordError check_record(const Record& r, const RecordLimits& limits) {
         return RecordError::bad_segment;
       }
     }
+  }
+  if (r.kind == RecordKind::graft && (r.data.empty() || r.data.size() > 255)) {
+    return RecordError::bad_segment;
   }
   if (r.kind == RecordKind::store &&
       (r.data.size() > limits.max_value || r.data.size() > UINT32_MAX)) {
@@ -258,6 +271,14 @@ DecodedRecord decode_record(std::string_view bytes, const RecordLimits& limits) 
       r.exptime = in.fixed<int64_t>();
       in.path(limits, r.path);
       break;
+    case RecordKind::graft: {
+      r.exptime = in.fixed<int64_t>();
+      in.path(limits, r.path);
+      const std::size_t length = in.fixed<uint8_t>();
+      if (in.ok() && length == 0) in.fail(RecordError::bad_segment);
+      r.data = in.span(length);
+      break;
+    }
     case RecordKind::remove:
     case RecordKind::remove_value:
     case RecordKind::expire:

@@ -31,6 +31,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
       if (name == "incr") return Verb::incr;
       if (name == "decr") return Verb::decr;
       if (name == "quit") return Verb::quit;
+      if (name == "swap") return Verb::swap;
       if (name == "help") return Verb::help;
       break;
     case 5:
@@ -39,6 +40,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
       if (name == "touch") return Verb::touch;
       if (name == "stats") return Verb::stats;
       if (name == "slabs") return Verb::slabs;
+      if (name == "stage") return Verb::stage;
       break;
     case 6:
       if (name == "delete") return Verb::del;
@@ -52,6 +54,7 @@ constexpr std::optional<Verb> lookup(std::string_view name) {
       break;
     case 8:
       if (name == "snapshot") return Verb::snapshot;
+      if (name == "dumptree") return Verb::dumptree;
       break;
     case 9:
       if (name == "flush_all") return Verb::flush_all;

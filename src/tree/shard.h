@@ -78,6 +78,11 @@ class Tree::Shard {
   // flush_all now: every node goes to the graveyard.
   void clear();
 
+  // Tree::graft's work (graft.cc): `target` (nullptr: made as `name` under `parent`) takes the
+  // value, children and deadline of its sibling `staged`, which then goes to the graveyard with
+  // the target's old children. O(1) in the subtrees' sizes.
+  void graft(Entry* parent, Entry* target, std::string_view name, Entry* staged, int64_t exptime);
+
   // Takes up to `budget` detached nodes out of the shard into `released`; returns true if the
   // graveyard is not empty.
   bool drain(std::size_t budget, Released& released);
@@ -140,6 +145,12 @@ class Tree::Shard {
   void report_unused(uint64_t cas) {
     if (observer_ != nullptr) [[unlikely]] {
       send_unused(cas);
+    }
+  }
+  // A graft (graft.cc), with its path, staged name and deadline filled in.
+  void report_graft(Change& change) {
+    if (observer_ != nullptr) [[unlikely]] {
+      deliver(change);
     }
   }
   // This shard emptied by a flush due at `time`.

@@ -33,6 +33,8 @@ const char* name_of(WatchEventKind kind) {
       return "UNSET ";
     case WatchEventKind::flush:
       return "FLUSH ";
+    case WatchEventKind::graft:
+      return "GRAFT ";
   }
   return "";
 }
@@ -63,6 +65,9 @@ WatchEventRef make_watch_event(const Change& change) {
     case ChangeKind::flush:
       kind = WatchEventKind::flush;
       break;
+    case ChangeKind::graft:
+      kind = WatchEventKind::graft;
+      break;
     default:  // flush_pending, memory_limit, unused: no node changed
       return nullptr;
   }
@@ -74,6 +79,7 @@ WatchEventRef make_watch_event(const Change& change) {
   std::size_t size = 48 + path.size();
   for (std::string_view segment : path) size += segment.size();
   if (kind == WatchEventKind::set) size += change.value.data.size();
+  if (kind == WatchEventKind::graft) size += change.staged.size();
   wire.reserve(size);
   wire += name_of(kind);
   append_number(wire, change.cas);
@@ -93,6 +99,13 @@ WatchEventRef make_watch_event(const Change& change) {
     wire += "\r\n";
     wire += change.value.data;
   } else if (kind == WatchEventKind::touch) {
+    wire += ' ';
+    append_signed(wire, change.exptime);
+  } else if (kind == WatchEventKind::graft) {
+    wire += ' ';
+    event->staged_at = static_cast<uint32_t>(wire.size());
+    event->staged_size = static_cast<uint32_t>(change.staged.size());
+    wire += change.staged;
     wire += ' ';
     append_signed(wire, change.exptime);
   }

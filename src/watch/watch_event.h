@@ -20,6 +20,8 @@ enum class WatchEventKind : uint8_t {
   evict,   // EVICT <rev> <seg>+  : the value, for memory; the node stays while it has children
   unset,   // UNSET <rev> <seg>+  : the value, dropped with a refused store (memcached's rule)
   flush,   // FLUSH <rev>
+  graft,   // GRAFT <rev> <seg>+ <staged> <exptime> : the node at <seg>+ now holds what its
+           // sibling <staged> held (subtree and value), with that deadline; <staged> is gone
 };
 
 struct WatchEvent {
@@ -27,15 +29,19 @@ struct WatchEvent {
   WatchEventKind kind = WatchEventKind::set;
   uint32_t path_at = 0;    // where the path (segments joined by spaces) is in `wire`
   uint32_t path_size = 0;  // 0 for a flush
-  std::string wire;        // the event's line, ending in \r\n (and a set's data block)
+  uint32_t staged_at = 0;  // graft: where the staged sibling's name is in `wire`
+  uint32_t staged_size = 0;
+  std::string wire;  // the event's line, ending in \r\n (and a set's data block)
 
   std::string_view path() const { return std::string_view(wire).substr(path_at, path_size); }
+  std::string_view staged() const { return std::string_view(wire).substr(staged_at, staged_size); }
   // What holding it costs, roughly: the history's budget counts this.
   std::size_t bytes() const { return sizeof(WatchEvent) + wire.capacity() + 32; }
-  // Whether it removes the node at its path with everything below it: a watch of a node below
-  // sees it too.
+  // Whether it removes (or replaces) the node at its path with everything below it: a watch
+  // of a node below sees it too.
   bool removes_subtree() const {
-    return kind == WatchEventKind::remove || kind == WatchEventKind::expire;
+    return kind == WatchEventKind::remove || kind == WatchEventKind::expire ||
+           kind == WatchEventKind::graft;
   }
 };
 

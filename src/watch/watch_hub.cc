@@ -34,8 +34,13 @@ bool concerns(const std::vector<std::string>& path, const WatchEvent& event) {
   std::size_t depth = 0;
   for (; depth < path.size() && !rest.empty(); ++depth) {
     const std::size_t space = rest.find(' ');
-    if (rest.substr(0, space) != path[depth]) return false;
+    std::string_view segment = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    // A graft's staged sibling went into the target: a watch at or below it is concerned.
+    if (event.kind == WatchEventKind::graft && rest.empty() && path[depth] == event.staged()) {
+      segment = event.staged();
+    }
+    if (segment != path[depth]) return false;
   }
   // The event's path is at or below the watched one, or above it and takes it along.
   return depth == path.size() || event.removes_subtree();

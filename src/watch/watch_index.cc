@@ -55,15 +55,25 @@ void WatchIndex::match(const WatchEvent& event, std::vector<Watch*>& out) const 
     collect_below(root_, out);
     return;
   }
+  // (Debian's absl has a string_view of its own.)
+  auto kid = [](const Node& parent, std::string_view name) -> const Node* {
+    const auto it = parent.kids.find(absl::string_view(name.data(), name.size()));
+    return it == parent.kids.end() ? nullptr : it->second.get();
+  };
   std::string_view rest = event.path();
   while (!rest.empty()) {
     const std::size_t space = rest.find(' ');
     const std::string_view segment = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    // (Debian's absl has a string_view of its own.)
-    const auto it = node->kids.find(absl::string_view(segment.data(), segment.size()));
-    if (it == node->kids.end()) return;
-    node = it->second.get();
+    if (event.kind == WatchEventKind::graft && rest.empty()) {
+      // The staged sibling went into the target: its watches see the graft too.
+      if (const Node* staged = kid(*node, event.staged())) {
+        out.insert(out.end(), staged->watches.begin(), staged->watches.end());
+        collect_below(*staged, out);
+      }
+    }
+    node = kid(*node, segment);
+    if (node == nullptr) return;
     out.insert(out.end(), node->watches.begin(), node->watches.end());
   }
   if (event.removes_subtree()) collect_below(*node, out);

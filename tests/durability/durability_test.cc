@@ -618,5 +618,45 @@ TEST_F(DurabilityTest, MetaCommandsAreJournaledAndMdInvalidateKeepsItsUnique) {
   EXPECT_EQ(second.harness.run("mg gone v\r\n"), "EN\r\n");
 }
 
+// stage + swap (protocol.md 5.15): the staged writes and the swap's graft record replay into
+// the same tree, for a nested node and for a whole top-level namespace under --persist, whose
+// staged top-level sibling is journaled with it.
+TEST_F(DurabilityTest, ASwapReplaysAfterARestart) {
+  DurabilityOptions o = options();
+  o.persist = {"config"};
+  std::map<std::string, std::string> before;
+  auto staged = [](const std::string& reply) {
+    EXPECT_TRUE(reply.starts_with("STAGE ")) << reply;
+    return reply.substr(6, reply.size() - 8);
+  };
+  {
+    Server first(o);
+    first.run(
+        "set config db host 0 0 3\r\nold\r\nset config db port 0 0 4\r\n5432\r\n"
+        "set config keep 0 0 1\r\nk\r\nset cache x 0 0 1\r\nx\r\n");
+    const std::string db = staged(first.run("stage config db\r\n"));
+    EXPECT_EQ(first.run("set config " + db + " host 0 0 3\r\nnew\r\n" + "set config " + db +
+                        " 7 0 2\r\nDB\r\nswap config db " + db + " 0\r\n"),
+              "STORED\r\nSTORED\r\nSWAPPED\r\n");
+    const std::string top = staged(first.run("stage config\r\n"));
+    EXPECT_EQ(Tree::staged_target(top), "config");
+    EXPECT_EQ(first.run("set " + top + " db host 0 0 4\r\nnew2\r\nset " + top +
+                        " other 0 0 1\r\no\r\nswap config " + top + " 0\r\n"),
+              "STORED\r\nSTORED\r\nSWAPPED\r\n");
+    before = contents(first.harness.tree());
+    // The figures follow the subtrees that changed hands (counted out with the graveyard's).
+    first.harness.tree().collect();
+    EXPECT_EQ(first.harness.stats()["curr_items"], std::to_string(before.size()));
+    EXPECT_EQ(first.harness.stats()["tree_nodes"], "6");  // config db host other, cache x
+    EXPECT_EQ(first.harness.run("gettree config\r\n"),
+              "VALUE config db host 0 4\r\nnew2\r\nVALUE config other 0 1\r\no\r\nEND\r\n");
+  }
+  Server second(o);
+  ASSERT_TRUE(second.report.ok) << second.report.error;
+  before.erase("cache x");  // not a persisted namespace
+  EXPECT_EQ(contents(second.harness.tree()), before);
+  EXPECT_EQ(second.harness.run("getch\r\n"), "CHILD config\r\nEND\r\n");
+}
+
 }  // namespace
 }  // namespace nestcache

@@ -69,6 +69,28 @@ TEST_F(WatchHubTest, ATouchOrAValueOfAnAncestorIsNotAChangeBelowIt) {
   EXPECT_EQ(take_all(*watch), "");
 }
 
+TEST_F(WatchHubTest, AGraftReachesTheWatchesOfItsTargetItsStagedSiblingAndAbove) {
+  put({"cfg", "app", "old"}, "1");
+  auto above = open({"cfg"});
+  auto target = open({"cfg", "app"});
+  auto below = open({"cfg", "app", "old"});
+  const std::string staged = tree_.stage_name({"cfg", "app"}, '\0');
+  auto in_staged = open({"cfg", staged});
+  put({"cfg", staged, "new"}, "2");
+  ASSERT_EQ(tree_.graft({"cfg", "app"}, staged, kStart + 50), Status::stored);
+  Mirror mirror = {{{"cfg", "app", "old"}, {"1", 0, 0}}};
+  for (const StreamEvent& event : parse_events(take_all(*above))) apply(mirror, event);
+  EXPECT_EQ(mirror, mirror_of(tree_, {"cfg"}));
+  ASSERT_TRUE(has({"cfg", "app", "new"}));
+  for (auto* watch : {target.get(), below.get(), in_staged.get()}) {
+    const auto events = parse_events(take_all(*watch));
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().word, "GRAFT");
+    EXPECT_THAT(events.back().path, ElementsAre("cfg", "app"));
+    EXPECT_EQ(events.back().staged, staged);
+  }
+}
+
 TEST_F(WatchHubTest, ResumeReadsTheHistoryAfterTheRevisionThenGoesLive) {
   auto first = open({});  // attaches the hub
   const uint64_t one = put({"ns", "a"}, "1");

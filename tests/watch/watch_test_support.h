@@ -22,6 +22,7 @@ struct StreamEvent {
   uint32_t flags = 0;
   int64_t exptime = 0;
   std::string data;
+  std::string staged;  // GRAFT: the sibling whose subtree the node now holds
 };
 
 // Parses whole events off the front of `wire` (which holds only whole ones: take() never
@@ -46,6 +47,11 @@ inline std::vector<StreamEvent> parse_events(const std::string& wire) {
       at += bytes + 2;
     } else if (event.word == "TOUCH") {
       event.exptime = std::stoll(tokens.back());
+      tokens.pop_back();
+    } else if (event.word == "GRAFT") {
+      event.exptime = std::stoll(tokens.back());
+      tokens.pop_back();
+      event.staged = tokens.back();
       tokens.pop_back();
     } else if (event.word == "CANCELED") {
       tokens.clear();  // "slow consumer"
@@ -82,6 +88,22 @@ inline void apply(Mirror& mirror, const StreamEvent& event) {
     mirror.erase(event.path);
   } else if (event.word == "FLUSH") {
     mirror.clear();
+  } else if (event.word == "GRAFT") {
+    // The staged sibling's subtree moves to the node, which gets the new deadline.
+    std::vector<std::string> staged = event.path;
+    staged.back() = event.staged;
+    Mirror moved;
+    for (const auto& [path, value] : mirror) {
+      if (!has_prefix(path, staged)) continue;
+      std::vector<std::string> to = event.path;
+      to.insert(to.end(), path.begin() + static_cast<std::ptrdiff_t>(staged.size()), path.end());
+      moved[to] = value;
+    }
+    std::erase_if(mirror, [&](const auto& entry) {
+      return has_prefix(entry.first, event.path) || has_prefix(entry.first, staged);
+    });
+    if (auto it = moved.find(event.path); it != moved.end()) it->second.exptime = event.exptime;
+    mirror.merge(moved);
   }
 }
 

@@ -35,14 +35,17 @@ class MultiGetReply {
   std::size_t next_ = 0;
 };
 
-// gettree: the walked node's path and how far the walk has got.
+// gettree and dumptree: the walked node's path and how far the walk has got.
 class SubtreeReply {
  public:
-  explicit SubtreeReply(const Path& root) : root_(root.begin(), root.end()) {}
+  // `dump`: dumptree's NODE lines (exptime and cas unique too) instead of VALUE lines.
+  explicit SubtreeReply(const Path& root, bool dump = false)
+      : root_(root.begin(), root.end()), dump_(dump) {}
   bool step(Engine& engine, Counters& counters, std::string& out);
 
  private:
   std::vector<std::string> root_;
+  bool dump_ = false;
   WalkCursor cursor_;
   uint64_t values_ = 0;  // values sent so far: a hit or a miss for get_hits
 };

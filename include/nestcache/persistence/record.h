@@ -22,6 +22,7 @@ enum class RecordKind : uint8_t {
   flush = 6,          // flush_all emptied the tree here (flush_at: when it was due)
   memory_limit = 7,   // cache_memlimit
   flush_pending = 8,  // flush_all <delay>: the tree is to be emptied at flush_at
+  graft = 10,         // the node at path replaced by its staged sibling `data` (swap)
 };
 
 // One change. Which fields count depends on `kind`; the others are ignored by the encoder and
@@ -31,9 +32,9 @@ struct Record {
   // The server-wide revision the change took; for store it is also the value's cas unique.
   uint64_t revision = 0;
   Path path;                  // store, touch, remove, remove_value, expire
-  std::string_view data;      // store
+  std::string_view data;      // store; graft: the staged sibling's name (1..255 bytes)
   uint32_t flags = 0;         // store
-  int64_t exptime = 0;        // store, touch: absolute Unix time, 0 = never
+  int64_t exptime = 0;        // store, touch, graft: absolute Unix time, 0 = never
   int64_t flush_at = 0;       // flush, flush_pending: absolute Unix time
   uint64_t memory_limit = 0;  // memory_limit: bytes, 0 = unlimited
 

@@ -45,6 +45,12 @@
     "getch [<seg>*]            the children of a node, sorted")                                   \
   X(gettree, "gettree", optional_path, any, get_tree,                                             \
     "gettree [<seg>*]          a node and every value below it")                                  \
+  X(dumptree, "dumptree", optional_path, any, dump_tree,                                          \
+    "dumptree [<seg>*]         gettree with each value's exptime and cas unique")                 \
+  X(stage, "stage", path, any, stage,                                                             \
+    "stage <seg>+              a sibling name to build a replacement for the node under")        \
+  X(swap, "swap", path_exptime, any, swap,                                                        \
+    "swap <seg>+ <staged> <exptime>  replaces the node with its staged sibling, at once")         \
   X(incr, "incr", path_delta, any, arith,                                                         \
     "incr <seg>+ <delta> [noreply]")                                                              \
   X(decr, "decr", path_delta, any, arith,                                                         \

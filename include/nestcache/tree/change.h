@@ -23,6 +23,8 @@ enum class ChangeKind : uint8_t {
   unused,         // the unique `cas` was taken and nothing was written with it (an incr of a
                   // value that is not a number): nothing changed, but a watch hub waits for
                   // every number it has seen taken (watch_hub.h)
+  graft,          // the node at `path` was replaced by its sibling `staged` (Tree::graft),
+                  // whose subtree it now holds, with the deadline `exptime`
 };
 
 // What changed. Ancestors a change leaves empty are pruned with it and not reported apart.
@@ -32,8 +34,10 @@ struct Change {
   const Path* path = nullptr;
   // store: the value as it is now; its cas is the unique the store took.
   ValueView value;
-  // touch: the node's new absolute deadline (0 = never).
+  // touch, graft: the node's new absolute deadline (0 = never).
   int64_t exptime = 0;
+  // graft: the name of the staged sibling that took the node's place (a view, as `path`).
+  std::string_view staged;
   // flush, flush_pending: when the flush was or is due (absolute Unix time).
   int64_t time = 0;
   // memory_limit: the new budget in bytes (0 = unlimited).

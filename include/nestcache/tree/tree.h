@@ -309,6 +309,24 @@ class Tree {
   // The next unique will be above `at_least` (after a replay restored values' uniques).
   void raise_cas(uint64_t at_least);
 
+  // ---- atomic subtree replacement (src/tree/graft.cc; protocol.md 5.15, stage and swap) ----
+  // A name for staging a new subtree to replace the node at non-empty `target`: a sibling of
+  // it (stage_prefix, a random part, the target's name) that no live node has, in the target's
+  // shard (so a top-level one too), free of `avoid` (the key separator). Empty when the target's
+  // name is too long to fit in one with it.
+  std::string stage_name(const Path& target, char avoid);
+  // Replaces the node at `target` (present or not) with the sibling `staged` under one hold of
+  // the namespace's lock, in O(1) of the subtrees' sizes: the target takes the staged node's
+  // value and children, gets the deadline `exptime` (absolute, 0 = never), and its old subtree
+  // goes to the graveyard with the staged node (freed in the background, as by delete). Readers
+  // see the old subtree or the new one, never a mix. stored; not_found when no live `staged`
+  // node is there (nothing changes); not_stored when `staged` is not a sibling in the target's
+  // shard.
+  Status graft(const Path& target, std::string_view staged, int64_t exptime);
+  // The target name a name from stage_name() was made for, or empty for any other name (the
+  // journal of --persist NS keeps a top-level staged subtree with its target's namespace).
+  static std::string_view staged_target(std::string_view name);
+
   class Shard;
   static constexpr std::size_t kShardBits = 6;
   static constexpr std::size_t kShardCount = std::size_t{1} << kShardBits;

@@ -1,0 +1,107 @@
+#include "nestcache/client/reply_reader.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace nestcache::client {
+namespace {
+
+// Takes the last space-separated token off `line` and parses it as a number of type T.
+template <typename T>
+bool take_number(std::string_view& line, T& value) {
+  const std::size_t space = line.rfind(' ');
+  if (space == std::string_view::npos) return false;
+  const std::string_view token = line.substr(space + 1);
+  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return false;
+  line = line.substr(0, space);
+  return true;
+}
+
+// "VALUE <key> <flags> <bytes> [<cas>]" or "NODE <path> <flags> <exptime> <bytes> <cas>",
+// read from the right: the key may be several spaced segments.
+bool parse_header(std::string_view line, UnitKind kind, bool with_cas, Unit& unit,
+                  std::size_t& bytes) {
+  std::string_view rest = line.substr(kind == UnitKind::value ? 6 : 5);
+  uint64_t cas = 0;
+  int64_t exptime = 0;
+  uint32_t flags = 0;
+  if (kind == UnitKind::node || with_cas) {
+    if (!take_number(rest, cas)) return false;
+  }
+  if (!take_number(rest, bytes)) return false;
+  if (kind == UnitKind::node && !take_number(rest, exptime)) return false;
+  if (!take_number(rest, flags)) return false;
+  if (rest.empty()) return false;
+  unit.key = rest;
+  unit.flags = flags;
+  unit.exptime = exptime;
+  unit.cas = cas;
+  return true;
+}
+
+bool is_number(std::string_view line) {
+  if (line.empty()) return false;
+  for (const char c : line) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+LineKind classify(std::string_view line) {
+  if (line == "END") return LineKind::end;
+  if (line == "STORED") return LineKind::stored;
+  if (line == "NOT_STORED") return LineKind::not_stored;
+  if (line == "EXISTS") return LineKind::exists;
+  if (line == "NOT_FOUND") return LineKind::not_found;
+  if (line == "DELETED") return LineKind::deleted;
+  if (line == "TOUCHED") return LineKind::touched;
+  if (line == "OK") return LineKind::ok;
+  if (line == "ERROR" || line.starts_with("ERROR ")) return LineKind::error;
+  if (line.starts_with("CLIENT_ERROR")) return LineKind::client_error;
+  if (line.starts_with("SERVER_ERROR")) return LineKind::server_error;
+  if (line.starts_with("CHILD ")) return LineKind::child;
+  if (line.starts_with("STAT ")) return LineKind::stat;
+  if (is_number(line)) return LineKind::number;
+  return LineKind::other;
+}
+
+ReadStatus read_unit(std::string_view input, bool with_cas, const ReaderLimits& limits, Unit& unit,
+                     std::size_t& consumed) {
+  const void* newline = std::memchr(input.data(), '\n', std::min(input.size(), limits.max_line));
+  if (newline == nullptr) {
+    return input.size() >= limits.max_line ? ReadStatus::bad : ReadStatus::need_more;
+  }
+  const std::size_t line_size =
+      static_cast<std::size_t>(static_cast<const char*>(newline) - input.data()) + 1;
+  std::string_view line = input.substr(0, line_size - 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  unit = Unit{};
+  unit.line = line;
+  if (line.starts_with("VALUE ")) {
+    unit.kind = UnitKind::value;
+  } else if (line.starts_with("NODE ")) {
+    unit.kind = UnitKind::node;
+  } else if (line == "VALUE" || line == "NODE") {
+    return ReadStatus::bad;
+  } else {
+    consumed = line_size;
+    return ReadStatus::complete;
+  }
+  std::size_t bytes = 0;
+  if (!parse_header(line, unit.kind, with_cas, unit, bytes) || bytes > limits.max_value) {
+    return ReadStatus::bad;
+  }
+  // Compared without adding to `bytes` first, so a huge count cannot wrap.
+  if (input.size() - line_size < bytes || input.size() - line_size - bytes < 2) {
+    return ReadStatus::need_more;
+  }
+  if (input.substr(line_size + bytes, 2) != "\r\n") return ReadStatus::bad;
+  unit.data = input.substr(line_size, bytes);
+  consumed = line_size + bytes + 2;
+  return ReadStatus::complete;
+}
+
+}  // namespace nestcache::client
