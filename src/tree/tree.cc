@@ -73,7 +73,7 @@ void Tree::set_observer(ChangeObserver* observer) {
   }
 }
 
-void Tree::attach_watcher(ChangeObserver* watcher,
+void Tree::attach_watcher(ChangeObserver* watcher, uint64_t at_least,
                           absl::FunctionRef<void(uint64_t last)> attached) {
   const int64_t now = clock_.now();
   const auto locks = lock_all(shards_.get());
@@ -93,8 +93,9 @@ void Tree::attach_watcher(ChangeObserver* watcher,
     fan_out_ = std::make_unique<FanOut>(*journal_, *watcher);
     observer = fan_out_.get();
   }
-  // watchtree's revision 0 means "from now": a watcher is never told to resume from it.
-  if (next_cas_.load(std::memory_order_relaxed) == 0) next_cas_.store(1, std::memory_order_relaxed);
+  if (next_cas_.load(std::memory_order_relaxed) < at_least) {
+    next_cas_.store(at_least, std::memory_order_relaxed);
+  }
   attached(next_cas_.load(std::memory_order_relaxed));
   observer_.store(observer, std::memory_order_relaxed);
   for (std::size_t i = 0; i < kShards; ++i) {

@@ -22,8 +22,10 @@ void Watch::set_waker(std::function<void()> wake) {
 void Watch::close() { hub_.close(*this); }
 
 bool Watch::push(std::shared_ptr<const WatchEvent> event, std::size_t limit) {
+  // One event always fits (a value may be larger than the bound): only a backlog cancels.
+  const bool backlog = queue_head_ < queue_.size();
   queued_bytes_ += event->wire.size();
-  if (queued_bytes_ > limit) {
+  if (backlog && queued_bytes_ > limit) {
     // The client is not reading: stop here, and say where to resume (never a silent skip).
     state_ = State::canceled;
     std::vector<std::shared_ptr<const WatchEvent>>().swap(queue_);

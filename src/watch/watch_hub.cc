@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "history.h"
 #include "nestcache/tree/tree.h"
@@ -46,6 +47,17 @@ bool concerns(const std::vector<std::string>& path, const WatchEvent& event) {
   return depth == path.size() || event.removes_subtree();
 }
 
+// Where revisions go on from when watching starts: the wall clock in microseconds, above every
+// revision an earlier run of the server can have handed out (unless that run averaged more than
+// a million changes a second since it started), so that a watch resumed across a restart from
+// one of them is told COMPACTED rather than matched against this run's numbers. Never 0 (a
+// watch's revision 0 means "from now"), and below 2^54 (the meta protocol's cas values) until
+// the year 2540.
+uint64_t epoch() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::max<uint64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+}
+
 }  // namespace
 
 WatchHub::WatchHub(Tree& tree, const Clock& clock, WatchOptions options)
@@ -61,7 +73,7 @@ WatchHub::Opened WatchHub::open(const Path& path, uint64_t from) {
   if (!attached_.load(std::memory_order_acquire)) {
     std::lock_guard once(attach_mu_);
     if (!attached_.load(std::memory_order_relaxed)) {
-      tree_.attach_watcher(this, [this](uint64_t last) {
+      tree_.attach_watcher(this, epoch(), [this](uint64_t last) {
         std::lock_guard lock(mu_);
         head_ = last + 1;
         history_ = std::make_unique<History>(options_.history_bytes, last);

@@ -117,17 +117,17 @@ def read_until(sock, terminator, timeout=5.0):
 def read_to_eof(sock, timeout=5.0):
     """(bytes received, True if the server closed) within `timeout`; a reset counts as closed."""
     sock.settimeout(timeout)
-    data = b""
+    chunks = []  # joined once: appending to bytes copies it all at every recv
     try:
         while True:
             chunk = sock.recv(65536)
             if not chunk:
-                return data, True
-            data += chunk
+                return b"".join(chunks), True
+            chunks.append(chunk)
     except ConnectionResetError:
-        return data, True
+        return b"".join(chunks), True
     except (TimeoutError, socket.timeout):
-        return data, False
+        return b"".join(chunks), False
 
 
 def request(sock, data, terminator=b"\r\n"):

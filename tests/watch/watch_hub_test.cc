@@ -107,6 +107,7 @@ TEST_F(WatchHubTest, ResumeReadsTheHistoryAfterTheRevisionThenGoesLive) {
 }
 
 TEST_F(WatchHubTest, ARevisionNotYetTakenIsRefusedAsTheFuture) {
+  auto first = open({});
   const uint64_t last = put({"a"}, "1");
   const WatchHub::Opened opened = hub_.open({"a"}, last + 1);
   EXPECT_EQ(opened.status, WatchHub::Opened::Status::future);
@@ -118,9 +119,13 @@ TEST_F(WatchHubTest, BeforeTheFirstWatchNothingIsKeptSoAnEarlierRevisionIsCompac
   put({"a"}, "2");
   const WatchHub::Opened opened = hub_.open({"a"}, one);
   EXPECT_EQ(opened.status, WatchHub::Opened::Status::compacted);
-  EXPECT_EQ(opened.revision, one + 1);  // the history starts after the last before it attached
+  // The history starts where the hub attached: above every revision of an earlier run of the
+  // server (the wall clock in microseconds), so that a resume from one of those is compacted.
+  EXPECT_GT(opened.revision, uint64_t{1700000000} * 1000000);
+  EXPECT_EQ(hub_.stats().history_floor, opened.revision);
   EXPECT_EQ(hub_.stats().compacted, 1u);
-  EXPECT_EQ(hub_.open({"a"}, one + 1).status, WatchHub::Opened::Status::watching);
+  EXPECT_EQ(hub_.open({"a"}, opened.revision).status, WatchHub::Opened::Status::watching);
+  EXPECT_EQ(put({"a"}, "3"), opened.revision + 1);
 }
 
 TEST_F(WatchHubTest, ARefusedIncrUsesUpARevisionWithoutStallingTheStream) {

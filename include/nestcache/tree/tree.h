@@ -272,11 +272,12 @@ class Tree {
   // before the tree serves: it is not synchronized with changes under way.
   void set_observer(ChangeObserver* observer);
   // Reports every change from now on to `watcher` too (a watch hub), at any time, once: under
-  // every shard's lock, so that no change is half reported. Calls `attached` with the last
-  // revision taken before it (at least 1: a watch's revision 0 means "from now"), under those
-  // locks, before any change reaches the watcher: the watcher sees every later number, each
-  // exactly once (change.h).
-  void attach_watcher(ChangeObserver* watcher, absl::FunctionRef<void(uint64_t last)> attached);
+  // every shard's lock, so that no change is half reported. First raises the counter of
+  // revisions to at least `at_least`, then calls `attached` with the last revision taken
+  // before it, under those locks, before any change reaches the watcher: the watcher sees every
+  // later number, each exactly once (change.h).
+  void attach_watcher(ChangeObserver* watcher, uint64_t at_least,
+                      absl::FunctionRef<void(uint64_t last)> attached);
   // The live top-level names held by shard `index` (< kShardCount), in no order, read under its
   // lock a slice of its table at a time (scan_top_names), so that no hold is long (copying 15k
   // names at once held a shard's lock for ~5 ms): a walk of the whole tree in no particular order

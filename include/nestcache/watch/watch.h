@@ -52,8 +52,8 @@ class Watch {
     canceled,     // its queue overflowed: CANCELED <after_> slow consumer is next
     closed,
   };
-  // Queues `event` (hub's lock held); false once over `limit` bytes (the watch is then
-  // canceled).
+  // Queues `event` (hub's lock held); false when events already waiting and this one come to
+  // more than `limit` bytes (the watch is then canceled). One event alone always fits.
   bool push(std::shared_ptr<const WatchEvent> event, std::size_t limit);
   void wake();
 
