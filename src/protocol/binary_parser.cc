@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "nestcache/protocol/item_size.h"
+#include "nestcache/common/item_size.h"
 #include "nestcache/protocol/path_args.h"
 
 namespace nestcache {

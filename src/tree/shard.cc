@@ -164,7 +164,41 @@ Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_s
   return moved;
 }
 
+SlabUsage& Tree::Shard::slab_usage(const Entry* node) {
+  return slab_.classes[slab_class_for(
+      memcached_item_size(node->name().size(), node->flags(), node->data_size()))];
+}
+
+void Tree::Shard::count_slab(const Entry* node, int64_t sign) {
+  const std::size_t data = node->data_size();
+  const std::size_t size = memcached_item_size(node->name().size(), node->flags(), data);
+  const auto delta = static_cast<uint64_t>(sign);
+  SlabUsage& usage = slab_.classes[slab_class_for(size)];
+  usage.items += delta;
+  usage.requested += delta * size;
+  if (size <= kSlabChunkMax) [[likely]] {
+    usage.chunks += delta;
+  } else {
+    for_each_large_chunk(size, data, [&](uint32_t id) { slab_.classes[id].chunks += delta; });
+  }
+}
+
+void Tree::Shard::add_slab_stats(SlabStats& stats) const {
+  for (std::size_t id = 0; id < kSlabClassSlots; ++id) {
+    SlabUsage& sum = stats.classes[id];
+    const SlabUsage& mine = slab_.classes[id];
+    sum.items += mine.items;
+    sum.requested += mine.requested;
+    sum.chunks += mine.chunks;
+    sum.evicted += mine.evicted;
+    sum.evicted_unfetched += mine.evicted_unfetched;
+    sum.reclaimed += mine.reclaimed;
+    sum.expired_unfetched += mine.expired_unfetched;
+  }
+}
+
 Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
+  if (node->has_value()) count_slab(node, -1);
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
@@ -186,11 +220,13 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   node->set_flags(flags);
   node->set_cas(cas);
   node->set_fetched(false);
+  count_slab(node, 1);
   return node;
 }
 
 void Tree::Shard::clear_value(Entry* node) {
   if (!node->has_value()) return;
+  count_slab(node, -1);
   const auto before = static_cast<int64_t>(node->footprint());
   node->set_data_size(0);
   node->set_has_value(false);
@@ -226,7 +262,12 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
       continue;
     }
     ++evictions_;
-    if (!victim->fetched()) ++evicted_unfetched_;
+    SlabUsage& usage = slab_usage(victim);
+    ++usage.evicted;
+    if (!victim->fetched()) {
+      ++evicted_unfetched_;
+      ++usage.evicted_unfetched;
+    }
     report(ChangeKind::evict, victim);
     clear_value(victim);  // the node stays while it has children (values go, never subtrees)
     drain(64);
@@ -302,7 +343,14 @@ bool Tree::Shard::attached(const Entry* node) const {
 void Tree::Shard::expire_due(int64_t now) {
   while (Entry* node = deadlines_.pop_due(now)) {
     if (!attached(node)) continue;  // already on its way to the graveyard
-    if (!node->fetched() && node->has_value()) ++expired_unfetched_;
+    if (node->has_value()) {
+      SlabUsage& usage = slab_usage(node);
+      ++usage.reclaimed;
+      if (!node->fetched()) {
+        ++expired_unfetched_;
+        ++usage.expired_unfetched;
+      }
+    }
     report(ChangeKind::expire, node);
     remove(node);
     ++reclaimed_;
@@ -317,7 +365,10 @@ void Tree::Shard::retire(Entry* node, Released& released) {
   deadlines_.forget(node);
   --nodes_;
   --depth_counts_[node->depth()];
-  if (node->has_value()) lru_.unlink(node);  // counted out of curr_items when detached
+  if (node->has_value()) {
+    lru_.unlink(node);  // counted out of curr_items when detached
+    count_slab(node, -1);
+  }
   if (Kids* kids = node->kids()) {
     memory_.add(-static_cast<int64_t>(kids->allocated()));
     released.add(kids);

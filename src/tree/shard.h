@@ -88,6 +88,7 @@ class Tree::Shard {
   }
 
   void add_stats(TreeStats& stats) const;
+  void add_slab_stats(SlabStats& stats) const;
 
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
   // `target`; a value read since it last moved is bumped instead, once (second chance). Returns
@@ -195,6 +196,12 @@ class Tree::Shard {
   const std::atomic<uint64_t>* last_cas_ = nullptr;
   uint32_t index_ = 0;  // this shard's number, for Change::shard
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
+  // Counts `node`'s value into (sign 1) or out of (-1) slab_ (see SlabStats): its name is its
+  // key, so a detached node is counted out as it was counted in.
+  void count_slab(const Entry* node, int64_t sign);
+  // The class figures of `node`'s value.
+  SlabUsage& slab_usage(const Entry* node);
+  SlabStats slab_;
   uint64_t nodes_ = 0;
   uint64_t total_items_ = 0;
   uint64_t reclaimed_ = 0;

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "fuzz_input.h"
+#include "nestcache/common/item_size.h"
 #include "nestcache/protocol/binary_parser.h"
-#include "nestcache/protocol/item_size.h"
 
 namespace nestcache::fuzz {
 namespace {
