@@ -165,22 +165,14 @@ Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_s
 }
 
 SlabUsage& Tree::Shard::slab_usage(const Entry* node) {
-  return slab_.classes[slab_class_for(
-      memcached_item_size(node->name().size(), node->flags(), node->data_size()))];
+  return slab_.classes[slab_class_for(item_size(node))];
 }
 
-void Tree::Shard::count_slab(const Entry* node, int64_t sign) {
-  const std::size_t data = node->data_size();
-  const std::size_t size = memcached_item_size(node->name().size(), node->flags(), data);
-  const auto delta = static_cast<uint64_t>(sign);
+void Tree::Shard::count_large_slab(std::size_t size, std::size_t data, uint64_t delta) {
   SlabUsage& usage = slab_.classes[slab_class_for(size)];
   usage.items += delta;
   usage.requested += delta * size;
-  if (size <= kSlabChunkMax) [[likely]] {
-    usage.chunks += delta;
-  } else {
-    for_each_large_chunk(size, data, [&](uint32_t id) { slab_.classes[id].chunks += delta; });
-  }
+  for_each_large_chunk(size, data, [&](uint32_t id) { slab_.classes[id].chunks += delta; });
 }
 
 void Tree::Shard::add_slab_stats(SlabStats& stats) const {
@@ -198,7 +190,11 @@ void Tree::Shard::add_slab_stats(SlabStats& stats) const {
 }
 
 Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
-  if (node->has_value()) count_slab(node, -1);
+  // A value replaced by one of the same item size stays where it was counted (the usual
+  // overwrite costs no class lookup).
+  const std::size_t size = memcached_item_size(node->name().size(), flags, data.size());
+  const std::size_t old_size = node->has_value() ? item_size(node) : 0;
+  if (old_size != size && old_size != 0) count_slab(node, kSlabOut);
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
@@ -220,13 +216,13 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   node->set_flags(flags);
   node->set_cas(cas);
   node->set_fetched(false);
-  count_slab(node, 1);
+  if (old_size != size) count_slab(size, data.size(), 1);
   return node;
 }
 
 void Tree::Shard::clear_value(Entry* node) {
   if (!node->has_value()) return;
-  count_slab(node, -1);
+  count_slab(node, kSlabOut);
   const auto before = static_cast<int64_t>(node->footprint());
   node->set_data_size(0);
   node->set_has_value(false);
@@ -340,17 +336,19 @@ bool Tree::Shard::attached(const Entry* node) const {
   return node->up_table() == roots_;
 }
 
+void Tree::Shard::count_expired(const Entry* node) {
+  SlabUsage& usage = slab_usage(node);
+  ++usage.reclaimed;
+  if (!node->fetched()) {
+    ++expired_unfetched_;
+    ++usage.expired_unfetched;
+  }
+}
+
 void Tree::Shard::expire_due(int64_t now) {
   while (Entry* node = deadlines_.pop_due(now)) {
     if (!attached(node)) continue;  // already on its way to the graveyard
-    if (node->has_value()) {
-      SlabUsage& usage = slab_usage(node);
-      ++usage.reclaimed;
-      if (!node->fetched()) {
-        ++expired_unfetched_;
-        ++usage.expired_unfetched;
-      }
-    }
+    if (node->has_value()) count_expired(node);
     report(ChangeKind::expire, node);
     remove(node);
     ++reclaimed_;
@@ -367,7 +365,7 @@ void Tree::Shard::retire(Entry* node, Released& released) {
   --depth_counts_[node->depth()];
   if (node->has_value()) {
     lru_.unlink(node);  // counted out of curr_items when detached
-    count_slab(node, -1);
+    count_slab(node, kSlabOut);
   }
   if (Kids* kids = node->kids()) {
     memory_.add(-static_cast<int64_t>(kids->allocated()));

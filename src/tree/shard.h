@@ -196,9 +196,30 @@ class Tree::Shard {
   const std::atomic<uint64_t>* last_cas_ = nullptr;
   uint32_t index_ = 0;  // this shard's number, for Change::shard
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
-  // Counts `node`'s value into (sign 1) or out of (-1) slab_ (see SlabStats): its name is its
-  // key, so a detached node is counted out as it was counted in.
-  void count_slab(const Entry* node, int64_t sign);
+  // memcached's item size of `node`'s value: its name is its key, so a detached node is counted
+  // out as it was counted in.
+  static std::size_t item_size(const Entry* node) {
+    return memcached_item_size(node->name().size(), node->flags(), node->data_size());
+  }
+  // Counts a value of memcached item size `size` (and `data` bytes) into (delta 1) or out of
+  // (delta -1, as uint64_t) slab_ (see SlabStats).
+  void count_slab(std::size_t size, std::size_t data, uint64_t delta) {
+    if (size <= kSlabChunkMax) [[likely]] {
+      SlabUsage& usage = slab_.classes[slab_class_for(size)];
+      usage.items += delta;
+      usage.requested += delta * size;
+      usage.chunks += delta;
+    } else {
+      count_large_slab(size, data, delta);
+    }
+  }
+  void count_slab(const Entry* node, uint64_t delta) {
+    count_slab(item_size(node), node->data_size(), delta);
+  }
+  void count_large_slab(std::size_t size, std::size_t data, uint64_t delta);
+  static constexpr uint64_t kSlabOut = ~uint64_t{0};  // the delta that counts a value out
+  // Counts the expiry of `node`'s value (out of line: the expiry loop runs on every access).
+  [[gnu::noinline]] void count_expired(const Entry* node);
   // The class figures of `node`'s value.
   SlabUsage& slab_usage(const Entry* node);
   SlabStats slab_;
