@@ -190,11 +190,12 @@ void Tree::Shard::add_slab_stats(SlabStats& stats) const {
 }
 
 Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
-  // A value replaced by one of the same item size stays where it was counted (the usual
-  // overwrite costs no class lookup).
-  const std::size_t size = memcached_item_size(node->name().size(), flags, data.size());
-  const std::size_t old_size = node->has_value() ? item_size(node) : 0;
-  if (old_size != size && old_size != 0) count_slab(node, kSlabOut);
+  // A value replaced by one of the same item size (same length, flags 0 or not, as the key is
+  // the same) stays where it was counted: the usual overwrite costs no class lookup.
+  const bool had = node->has_value();
+  const bool same_size =
+      had && node->data_size() == data.size() && (node->flags() != 0) == (flags != 0);
+  if (had && !same_size) count_slab(node, kSlabOut);
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
@@ -216,7 +217,9 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   node->set_flags(flags);
   node->set_cas(cas);
   node->set_fetched(false);
-  if (old_size != size) count_slab(size, data.size(), 1);
+  if (!same_size) {
+    count_slab(memcached_item_size(node->name().size(), flags, data.size()), data.size(), 1);
+  }
   return node;
 }
 
