@@ -173,19 +173,17 @@ ParseResult BinaryParser::parse(std::string_view input, BinaryRequest& request, 
     swallow_ -= n;
     return outcome(ParseStatus::skipped, n);
   }
+  // wanted() is set only while a value arrives, as the text parser's for a data block: the
+  // connection's idle timeout spares a client in the middle of a value and no one else.
   if (input.size() < binary::kHeaderSize) {
     // memcached decides on the magic once the whole header is in: so do we.
-    wanted_ = binary::kHeaderSize;
     return outcome(ParseStatus::need_more, 0);
   }
   const binary::Header h = binary::decode_header(input.data());
   if (h.magic != binary::kRequestMagic) return outcome(ParseStatus::close, 0);
   // Extras and key are read before anything is checked (at most 255 + 65535 bytes).
   const std::size_t head = binary::kHeaderSize + h.extlen + h.keylen;
-  if (input.size() < head) {
-    wanted_ = head;
-    return outcome(ParseStatus::need_more, 0);
-  }
+  if (input.size() < head) return outcome(ParseStatus::need_more, 0);
   const char* extras = input.data() + binary::kHeaderSize;
   request = BinaryRequest{};
   request.opcode = static_cast<Opcode>(h.opcode);

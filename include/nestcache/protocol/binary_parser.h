@@ -48,7 +48,8 @@ class BinaryParser {
   // discarded body bytes.
   ParseResult parse(std::string_view input, BinaryRequest& request, Command& command);
 
-  // Bytes the pending request needs in all, 0 if unknown (see Parser::wanted).
+  // Bytes the pending request needs in all while its value arrives (the header, extras and key
+  // are in and -I accepted the value), else 0 (see Parser::wanted).
   std::size_t wanted() const { return wanted_; }
 
  private:
