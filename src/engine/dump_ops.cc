@@ -6,9 +6,9 @@
 // are the ones a plain client can name in one token: with --key-separator every valued node, its
 // path joined by the separator; without, the valued top-level nodes (gettree lists the rest).
 #include "dump_ops.h"
+#include "nestcache/common/item_size.h"
 #include "nestcache/common/numbers.h"
 #include "nestcache/protocol/composer.h"
-#include "nestcache/protocol/item_size.h"
 #include "reply_steps.h"
 #include "tokens.h"
 
@@ -52,22 +52,6 @@ void dump_keys(Engine& engine, uint32_t limit, std::string& out) {
 }
 
 }  // namespace
-
-void stats_items(Engine& engine, std::string& out) {
-  const TreeStats t = engine.tree().stats();
-  Composer reply(out);
-  if (t.items > 0) {  // memcached lists only the classes that hold items
-    const CounterValues c = engine.stats().sum();
-    reply.stat("items:1:number", t.items);
-    reply.stat("items:1:mem_requested", t.bytes);
-    reply.stat("items:1:evicted", t.evictions);
-    reply.stat("items:1:outofmemory", c.store_no_memory);
-    reply.stat("items:1:reclaimed", t.reclaimed);
-    reply.stat("items:1:expired_unfetched", t.expired_unfetched);
-    reply.stat("items:1:evicted_unfetched", t.evicted_unfetched);
-  }
-  reply.reply(Reply::end);
-}
 
 void cachedump(Engine& engine, std::string_view args, std::string& out) {
   Composer reply(out);

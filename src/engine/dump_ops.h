@@ -14,8 +14,10 @@ namespace nestcache {
 // memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids from here on are refused.
 inline constexpr uint32_t kSlabClassIds = 64;
 
-// stats items: the tree as memcached's one pseudo slab class.
+// stats items, stats slabs, stats sizes (slab_stats.cc): memcached's per-class figures.
 void stats_items(Engine& engine, std::string& out);
+void stats_slabs(Engine& engine, std::string& out);
+void stats_sizes(std::string& out);
 // stats cachedump <class> <limit>: ITEM lines for the keys of the pseudo class.
 void cachedump(Engine& engine, std::string_view args, std::string& out);
 

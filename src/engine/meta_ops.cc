@@ -5,8 +5,8 @@
 #include <string>
 
 #include "handlers.h"
+#include "nestcache/common/item_size.h"
 #include "nestcache/protocol/composer.h"
-#include "nestcache/protocol/item_size.h"
 #include "store_rules.h"
 
 namespace nestcache {

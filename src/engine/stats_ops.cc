@@ -1,4 +1,5 @@
-// stats and its groups (settings, reset; items and cachedump in dump_ops.cc).
+// stats and its groups (settings, reset; items, slabs, sizes in slab_stats.cc, cachedump in
+// dump_ops.cc).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -140,8 +141,14 @@ void stats(Call& call) {
   } else if (group == "cachedump") {
     cachedump(engine, args, out);
     return;
-  } else if (group == "slabs" || group == "sizes" || group == "conns") {
-    // No slab classes here: memcached's per-class lists are empty for us.
+  } else if (group == "slabs") {
+    stats_slabs(engine, out);
+    return;
+  } else if (group == "sizes") {
+    stats_sizes(out);
+    return;
+  } else if (group == "conns") {
+    // No per-connection list is kept: memcached's is empty for us.
   } else {
     reply.reply(Reply::error);
     return;

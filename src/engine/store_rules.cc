@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "nestcache/common/item_size.h"
 #include "nestcache/common/numbers.h"
-#include "nestcache/protocol/item_size.h"
 
 namespace nestcache {
 namespace {

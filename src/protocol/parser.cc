@@ -9,8 +9,8 @@
 
 #include "command_table.h"
 #include "meta_parser.h"
+#include "nestcache/common/item_size.h"
 #include "nestcache/common/numbers.h"
-#include "nestcache/protocol/item_size.h"
 #include "nestcache/protocol/path_args.h"
 
 namespace nestcache {

@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "nestcache/protocol/binary_header.h"
 #include "nestcache/protocol/composer.h"
 #include "nestcache/protocol/parser.h"
 
@@ -126,5 +127,37 @@ constexpr std::string_view error_text(ParseError error) {
   }
   return "SERVER_ERROR unknown error\r\n";
 }
+
+// The text memcached 1.6.18 puts in the body of a binary error reply (write_bin_error).
+constexpr std::string_view binary_error_text(binary::Status status) {
+  switch (status) {
+    case binary::Status::success:
+      break;
+    case binary::Status::key_not_found:
+      return "Not found";
+    case binary::Status::key_exists:
+      return "Data exists for key.";
+    case binary::Status::too_large:
+      return "Too large.";
+    case binary::Status::invalid_arguments:
+      return "Invalid arguments";
+    case binary::Status::not_stored:
+      return "Not stored.";
+    case binary::Status::delta_badval:
+      return "Non-numeric server-side value for incr or decr";
+    case binary::Status::auth_error:
+      return "Auth failure.";
+    case binary::Status::unknown_command:
+      return "Unknown command";
+    case binary::Status::out_of_memory:
+      return "Out of memory";
+  }
+  return "UNHANDLED ERROR";
+}
+
+// memcached's out-of-memory texts in binary replies: its SERVER_ERROR lines without the prefix.
+inline constexpr std::string_view kBinaryNoMemoryItem = "Out of memory allocating item";
+inline constexpr std::string_view kBinaryNoMemoryNewItem = "Out of memory allocating new item";
+inline constexpr std::string_view kBinaryNoDiskSpace = "out of disk space";
 
 }  // namespace nestcache::wire

@@ -164,7 +164,38 @@ Entry* Tree::Shard::relocate(Entry* node, std::size_t data_capacity, bool kids_s
   return moved;
 }
 
+SlabUsage& Tree::Shard::slab_usage(const Entry* node) {
+  return slab_.classes[slab_class_for(item_size(node))];
+}
+
+void Tree::Shard::count_large_slab(std::size_t size, std::size_t data, uint64_t delta) {
+  SlabUsage& usage = slab_.classes[slab_class_for(size)];
+  usage.items += delta;
+  usage.requested += delta * size;
+  for_each_large_chunk(size, data, [&](uint32_t id) { slab_.classes[id].chunks += delta; });
+}
+
+void Tree::Shard::add_slab_stats(SlabStats& stats) const {
+  for (std::size_t id = 0; id < kSlabClassSlots; ++id) {
+    SlabUsage& sum = stats.classes[id];
+    const SlabUsage& mine = slab_.classes[id];
+    sum.items += mine.items;
+    sum.requested += mine.requested;
+    sum.chunks += mine.chunks;
+    sum.evicted += mine.evicted;
+    sum.evicted_unfetched += mine.evicted_unfetched;
+    sum.reclaimed += mine.reclaimed;
+    sum.expired_unfetched += mine.expired_unfetched;
+  }
+}
+
 Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags, uint64_t cas) {
+  // A value replaced by one of the same item size (same length, flags 0 or not, as the key is
+  // the same) stays where it was counted: the usual overwrite costs no class lookup.
+  const bool had = node->has_value();
+  const bool same_size =
+      had && node->data_size() == data.size() && (node->flags() != 0) == (flags != 0);
+  if (had && !same_size) count_slab(node, kSlabOut);
   const auto before = static_cast<int64_t>(node->footprint());
   // A value that does not fit moves the node; so does one that would leave most of a large
   // allocation unused (the budget counts allocations, not values).
@@ -186,11 +217,15 @@ Entry* Tree::Shard::set_value(Entry* node, std::string_view data, uint32_t flags
   node->set_flags(flags);
   node->set_cas(cas);
   node->set_fetched(false);
+  if (!same_size) {
+    count_slab(memcached_item_size(node->name().size(), flags, data.size()), data.size(), 1);
+  }
   return node;
 }
 
 void Tree::Shard::clear_value(Entry* node) {
   if (!node->has_value()) return;
+  count_slab(node, kSlabOut);
   const auto before = static_cast<int64_t>(node->footprint());
   node->set_data_size(0);
   node->set_has_value(false);
@@ -226,7 +261,12 @@ bool Tree::Shard::shrink(uint64_t target, const std::atomic<uint64_t>& used) {
       continue;
     }
     ++evictions_;
-    if (!victim->fetched()) ++evicted_unfetched_;
+    SlabUsage& usage = slab_usage(victim);
+    ++usage.evicted;
+    if (!victim->fetched()) {
+      ++evicted_unfetched_;
+      ++usage.evicted_unfetched;
+    }
     report(ChangeKind::evict, victim);
     clear_value(victim);  // the node stays while it has children (values go, never subtrees)
     drain(64);
@@ -299,10 +339,19 @@ bool Tree::Shard::attached(const Entry* node) const {
   return node->up_table() == roots_;
 }
 
+void Tree::Shard::count_expired(const Entry* node) {
+  SlabUsage& usage = slab_usage(node);
+  ++usage.reclaimed;
+  if (!node->fetched()) {
+    ++expired_unfetched_;
+    ++usage.expired_unfetched;
+  }
+}
+
 void Tree::Shard::expire_due(int64_t now) {
   while (Entry* node = deadlines_.pop_due(now)) {
     if (!attached(node)) continue;  // already on its way to the graveyard
-    if (!node->fetched() && node->has_value()) ++expired_unfetched_;
+    if (node->has_value()) count_expired(node);
     report(ChangeKind::expire, node);
     remove(node);
     ++reclaimed_;
@@ -317,7 +366,10 @@ void Tree::Shard::retire(Entry* node, Released& released) {
   deadlines_.forget(node);
   --nodes_;
   --depth_counts_[node->depth()];
-  if (node->has_value()) lru_.unlink(node);  // counted out of curr_items when detached
+  if (node->has_value()) {
+    lru_.unlink(node);  // counted out of curr_items when detached
+    count_slab(node, kSlabOut);
+  }
   if (Kids* kids = node->kids()) {
     memory_.add(-static_cast<int64_t>(kids->allocated()));
     released.add(kids);

@@ -93,6 +93,7 @@ class Tree::Shard {
   }
 
   void add_stats(TreeStats& stats) const;
+  void add_slab_stats(SlabStats& stats) const;
 
   // Evicts values from the LRU's cold end (and frees detached nodes) until `used` is at most
   // `target`; a value read since it last moved is bumped instead, once (second chance). Returns
@@ -213,6 +214,33 @@ class Tree::Shard {
   std::atomic<uint64_t>* last_cas_ = nullptr;
   uint32_t index_ = 0;  // this shard's number, for Change::shard
   std::array<uint64_t, kMaxDepthLimit + 1> depth_counts_{};
+  // memcached's item size of `node`'s value: its name is its key, so a detached node is counted
+  // out as it was counted in.
+  static std::size_t item_size(const Entry* node) {
+    return memcached_item_size(node->name().size(), node->flags(), node->data_size());
+  }
+  // Counts a value of memcached item size `size` (and `data` bytes) into (delta 1) or out of
+  // (delta -1, as uint64_t) slab_ (see SlabStats).
+  void count_slab(std::size_t size, std::size_t data, uint64_t delta) {
+    if (size <= kSlabChunkMax) [[likely]] {
+      SlabUsage& usage = slab_.classes[slab_class_for(size)];
+      usage.items += delta;
+      usage.requested += delta * size;
+      usage.chunks += delta;
+    } else {
+      count_large_slab(size, data, delta);
+    }
+  }
+  void count_slab(const Entry* node, uint64_t delta) {
+    count_slab(item_size(node), node->data_size(), delta);
+  }
+  void count_large_slab(std::size_t size, std::size_t data, uint64_t delta);
+  static constexpr uint64_t kSlabOut = ~uint64_t{0};  // the delta that counts a value out
+  // Counts the expiry of `node`'s value (out of line: the expiry loop runs on every access).
+  [[gnu::noinline]] void count_expired(const Entry* node);
+  // The class figures of `node`'s value.
+  SlabUsage& slab_usage(const Entry* node);
+  SlabStats slab_;
   uint64_t nodes_ = 0;
   uint64_t total_items_ = 0;
   uint64_t reclaimed_ = 0;

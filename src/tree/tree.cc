@@ -386,4 +386,17 @@ TreeStats Tree::stats() const {
   return stats;
 }
 
+SlabStats Tree::slab_stats() const {
+  SlabStats stats;
+  const int64_t now = clock_.now();
+  catch_up(now);
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mu);
+    shard.advance(now);
+    shard.add_slab_stats(stats);
+  }
+  return stats;
+}
+
 }  // namespace nestcache

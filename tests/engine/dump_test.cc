@@ -1,4 +1,5 @@
-// stats items and stats cachedump: the tree as memcached's one pseudo slab class, in memcached's
+// stats items, stats slabs, stats sizes (memcached's classes from the real item sizes) and stats
+// cachedump (the tree as one pseudo class), in memcached's
 // formats, with its 2 MiB cap (protocol.md 8.1).
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@ namespace nestcache {
 namespace {
 
 using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class DumpTest : public ::testing::Test {
@@ -43,11 +46,43 @@ TEST_F(DumpTest, EmptyTreeHasNoClasses) {
   EXPECT_EQ(run("stats cachedump 1 0\r\n"), "END\r\n");
 }
 
-TEST_F(DumpTest, ItemsListsThePseudoClass) {
-  run("set a 0 0 1\r\nx\r\nset b c 0 0 2\r\nxy\r\n");
+// Items by memcached's classes: a value's item size (key, flags, data) picks the class; a nested
+// value's key is its own segment.
+TEST_F(DumpTest, ItemsListsMemcachedsClasses) {
+  run("set a 0 0 1\r\nx\r\nset b c 0 0 2\r\nxy\r\nset d 1 0 200\r\n" + std::string(200, 'v') +
+      "\r\n");
   const std::string items = run("stats items\r\n");
-  EXPECT_THAT(items, StartsWith("STAT items:1:number 2\r\nSTAT items:1:mem_requested "));
+  // 48 + 1 + 1 + 1 + 2 + 8 = 61 and 62 bytes: class 1 (96); 48 + 1 + 1 + 4 + 200 + 2 + 8 = 264:
+  // class 6 (304).
+  EXPECT_THAT(items, StartsWith("STAT items:1:number 2\r\nSTAT items:1:number_hot 0\r\n"));
+  EXPECT_THAT(items, HasSubstr("STAT items:1:mem_requested 123\r\n"));
+  EXPECT_THAT(items, HasSubstr("STAT items:6:number 1\r\n"));
+  EXPECT_THAT(items, HasSubstr("STAT items:6:mem_requested 264\r\n"));
+  EXPECT_THAT(items, Not(HasSubstr("items:2:")));
   EXPECT_THAT(items, EndsWith("END\r\n"));
+}
+
+TEST_F(DumpTest, SlabsCountChunksAndPagesAsMemcachedWould) {
+  EXPECT_EQ(run("stats slabs\r\n"), "STAT active_slabs 0\r\nSTAT total_malloced 0\r\nEND\r\n");
+  run("set a 0 0 1\r\nx\r\nset big 0 0 600000\r\n" + std::string(600000, 'v') + "\r\n");
+  const std::string slabs = run("stats slabs\r\n");
+  // The big value is a chunked item: its header in class 2, a 512 KiB chunk, the rest in 31.
+  EXPECT_THAT(slabs, StartsWith("STAT 1:chunk_size 96\r\nSTAT 1:chunks_per_page 10922\r\n"
+                                "STAT 1:total_pages 1\r\nSTAT 1:total_chunks 10922\r\n"
+                                "STAT 1:used_chunks 1\r\nSTAT 1:free_chunks 10921\r\n"));
+  EXPECT_THAT(slabs, HasSubstr("STAT 2:used_chunks 1\r\n"));
+  EXPECT_THAT(slabs, HasSubstr("STAT 31:used_chunks 1\r\n"));
+  EXPECT_THAT(slabs, HasSubstr("STAT 39:chunk_size 524288\r\nSTAT 39:chunks_per_page 2\r\n"));
+  EXPECT_THAT(slabs, EndsWith("STAT active_slabs 4\r\nSTAT total_malloced 4194304\r\nEND\r\n"));
+  // The chunked item is in the largest class's LRU, as in memcached.
+  EXPECT_THAT(run("stats items\r\n"), HasSubstr("STAT items:39:number 1\r\n"));
+  // Deleted values leave their classes once their memory is freed.
+  run("delete big\r\ndelete a\r\n");
+  while (h_.tree().collect()) {
+  }
+  EXPECT_EQ(run("stats slabs\r\n"), "STAT active_slabs 0\r\nSTAT total_malloced 0\r\nEND\r\n");
+  EXPECT_EQ(run("stats items\r\n"), "END\r\n");
+  EXPECT_EQ(run("stats sizes\r\n"), "STAT sizes_status disabled\r\nEND\r\n");
 }
 
 TEST_F(DumpTest, CachedumpListsOneTokenKeysInNameOrder) {

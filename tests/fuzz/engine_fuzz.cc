@@ -3,8 +3,8 @@
 // byte says, and long replies taken a part at a time as the connection takes them. A manual
 // clock moves one second per eight feeds (about a request each), so expiry and delayed flushes
 // happen, and the tree's reclaimer pass runs every few requests. Checked: no crash, no sanitizer
-// report, every request answered in well-formed lines, and the tree left consistent enough for a
-// full walk.
+// report, every request answered in well-formed lines (in whole reply packets when the input
+// begins with the binary magic, 0x80), and the tree left consistent enough for a full walk.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +21,19 @@
 #include "nestcache/tree/tree.h"
 
 namespace {
+
+// Whether `out` is whole binary reply packets (magic 0x81, the body its header announces).
+bool whole_packets(std::string_view out) {
+  while (!out.empty()) {
+    if (out.size() < 24 || static_cast<uint8_t>(out[0]) != 0x81) return false;
+    const auto byte = [&](std::size_t i) { return static_cast<uint8_t>(out[i]); };
+    const std::size_t body = (std::size_t{byte(8)} << 24) | (std::size_t{byte(9)} << 16) |
+                             (std::size_t{byte(10)} << 8) | byte(11);
+    if (out.size() < 24 + body) return false;
+    out.remove_prefix(24 + body);
+  }
+  return true;
+}
 
 void check(bool ok, const char* what) {
   if (!ok) {
@@ -49,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   Engine engine(tree, clock, stats, engine_options(options));
   Session session(engine, counters);
 
+  const bool binary = !in.wire.empty() && static_cast<uint8_t>(in.wire[0]) == 0x80;
   std::string buffer;
   std::string out;
   std::size_t offered = 0;
@@ -64,7 +78,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       // An output bound one byte past what is there: a feed answers about one request, so the
       // clock moves between requests.
       const Fed fed = session.feed(buffer, out, out.size() + 1);
-      if (out.size() > before) check(out.ends_with("\r\n"), "a reply not ending in \\r\\n");
+      if (out.size() > before) {
+        if (binary) {
+          check(whole_packets(std::string_view(out).substr(before)), "a broken reply packet");
+        } else {
+          check(out.ends_with("\r\n"), "a reply not ending in \\r\\n");
+        }
+      }
       check(fed.consumed <= buffer.size(), "consumed more than it was given");
       buffer.erase(0, fed.consumed);
       if (++feeds % 8 == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the fuzzers' seed corpus: the bytes each proto-spec transcript and each compat session
 sends, after a settings byte (fuzz_input.h) that matches the file's daemon arguments, once read
-all at once and once a byte at a time.
+all at once and once a byte at a time; and the frames of each binary scenario of
+tests/compat/binary_diff.py, in nested and compat mode.
 
     /usr/bin/python3 tests/fuzz/make_corpus.py OUTPUT_DIR
 """
@@ -69,6 +70,17 @@ def main(out):
                 seed = bytes([base | chunking]) + data[:MAX_SEED]
                 digest = hashlib.sha1(seed).hexdigest()[:16]
                 with open(os.path.join(out, f"{name[:-4]}-{digest}"), "wb") as f:
+                    f.write(seed)
+                count += 1
+    sys.path.insert(0, os.path.join(ROOT, "tests", "compat"))
+    import binary_diff  # noqa: E402  (its scenarios: the binary frames the real memcached saw)
+    for name, steps in binary_diff.SCENARIOS.items():
+        data = b"".join(step for step in steps if isinstance(step, bytes))
+        for base in (0, 1):
+            for chunking in (0, 1 << 5):
+                seed = bytes([base | chunking]) + data[:MAX_SEED]
+                digest = hashlib.sha1(seed).hexdigest()[:16]
+                with open(os.path.join(out, f"binary-{name}-{digest}"), "wb") as f:
                     f.write(seed)
                 count += 1
     print(f"{count} seeds in {out}")

@@ -4,14 +4,14 @@
 # runs in the same build directory found. Fails on a crash, a leak, a sanitizer report or a broken
 # contract check, and names the input that did it.
 # Usage: tests/fuzz/run.sh BUILD_DIR [SECONDS_PER_TARGET [TARGET...]]
-#        (BUILD_DIR built with NESTCACHE_FUZZ; default targets: parser_fuzz engine_fuzz journal_fuzz)
+#        (BUILD_DIR built with NESTCACHE_FUZZ; default targets: parser_fuzz meta_fuzz binary_fuzz engine_fuzz journal_fuzz)
 set -euo pipefail
 build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]}
 seconds=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 shift $(($# < 2 ? $# : 2))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parser_fuzz engine_fuzz journal_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(parser_fuzz meta_fuzz binary_fuzz engine_fuzz journal_fuzz)
 seeds="$build/fuzz-seeds"
 journal_seeds="$build/fuzz-seeds-journal"
 rm -rf "$seeds" "$journal_seeds"
@@ -35,7 +35,7 @@ failed=0
 for i in "${!targets[@]}"; do
   target=${targets[$i]}
   if wait "${pids[$i]}"; then
-    grep -E "DONE|^stat::peak_rss_mb" "$build/fuzz-$target.log" | sed "s/^/fuzz: $target: /"
+    grep -a -E "DONE|^stat::peak_rss_mb" "$build/fuzz-$target.log" | sed "s/^/fuzz: $target: /"
   else
     tail -n 60 "$build/fuzz-$target.log"
     echo "fuzz: $target FAILED; the input is in $build/fuzz-artifacts/$target/" >&2

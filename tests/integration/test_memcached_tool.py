@@ -32,6 +32,23 @@ MEMCACHED_ARGS = ["-o", "lru_crawler"]
 NESTED_ITEMS = [(b"tenant:user:1", 0, 0, b"alice"), (b"tenant:user:2", 1, 0, b"bob")]
 
 
+# Values that land in several of memcached's slab classes, one of them a chunked item (over the
+# 512 KiB largest chunk): `display` must show the same classes, pages and counts.
+SIZED_ITEMS = [(b"s%d" % i, i % 2, 0, b"v" * size)
+               for i, size in enumerate([1, 5, 40, 200, 200, 1000, 5000, 100000, 600000])]
+
+
+def display_rows(output):
+    """`display`'s rows (class, item size, pages, count, full?, evicted, evict time, OOM) with
+    Max_age (seconds, per-server timing) left out."""
+    rows = []
+    for line in output.splitlines():
+        fields = line.split()
+        if fields and fields[0].isdigit():
+            rows.append(fields[:2] + fields[3:])
+    return rows
+
+
 def run_tool(address, mode):
     result = subprocess.run(["perl", TOOL, address, mode], capture_output=True, timeout=30)
     if result.returncode != 0:
@@ -87,6 +104,19 @@ class MemcachedToolTest(unittest.TestCase):
 
     def test_dump_lists_paths_joined_by_the_separator(self):
         self.compare(["--key-separator", ":"], ITEMS + NESTED_ITEMS)
+
+    def test_display_shows_memcacheds_classes_for_the_same_items(self):
+        for args in (["--compat"], []):
+            with self.subTest(args=args), Memcached(MEMCACHED_ARGS) as reference, \
+                    Daemon(args) as ours:
+                fill(reference, SIZED_ITEMS)
+                fill(ours, SIZED_ITEMS)
+                expected = display_rows(run_tool(reference.address, "display"))
+                got = display_rows(run_tool(ours.address, "display"))
+                self.assertEqual(got, expected)
+                # The items are there, in more than one class (not one pseudo class).
+                self.assertGreater(len(got), 4)
+                self.assertEqual(sum(int(row[3]) for row in got), len(SIZED_ITEMS))
 
     def test_dump_of_an_empty_cache(self):
         self.compare(["--compat"], [])

@@ -212,17 +212,11 @@ inline std::string_view name(ParseError error) {
   constexpr std::string_view kNames[] = {"none",           "unknown_command", "bad_format",
                                          "bad_data_chunk", "too_large",       "invalid_exptime",
                                          "invalid_delta",  "delete_usage",    "bad_stats_args",
-                                         "bad_path"};
+                                         "bad_path",       "meta_error"};
   return kNames[static_cast<int>(error)];
 }
 
-inline std::string_view name(Verb verb) {
-  constexpr std::string_view kNames[] = {
-      "get",   "gets",   "gat",       "gats",    "getn",      "getns", "getch", "gettree",
-      "set",   "add",    "replace",   "append",  "prepend",   "cas",   "incr",  "decr",
-      "touch", "delete", "flush_all", "version", "verbosity", "quit",  "stats", "help"};
-  return kNames[static_cast<int>(verb)];
-}
+inline std::string_view name(Verb verb) { return command_info(verb).name; }
 
 inline void PrintTo(const Event& e, std::ostream* os) {
   using ::testing::PrintToString;

@@ -10,6 +10,7 @@
 #include "nestcache/common/clock.h"
 #include "nestcache/engine/engine_options.h"
 #include "nestcache/engine/long_reply.h"
+#include "nestcache/protocol/binary_parser.h"
 #include "nestcache/protocol/command.h"
 #include "nestcache/protocol/parser.h"
 #include "nestcache/stats/counters.h"
@@ -44,6 +45,14 @@ class Engine {
   // Answers a request the parser refused, in its place in the pipeline.
   void reject(const ParseResult& result, const Command& command, Counters& counters,
               std::string& out);
+
+  // The binary protocol (binary_ops.cc): runs one complete request and appends its reply
+  // packets (none for a quiet command's nominal reply). close after quit.
+  Outcome execute_binary(const BinaryRequest& request, const Command& command, Counters& counters,
+                         std::string& out);
+  // Answers a binary request the parser refused (result.error), in its place in the pipeline.
+  void reject_binary(const BinaryRequest& request, const ParseResult& result,
+                     const Command& command, Counters& counters, std::string& out);
 
   Tree& tree() { return tree_; }
   const Clock& clock() const { return clock_; }

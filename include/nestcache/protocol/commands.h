@@ -64,7 +64,7 @@
   X(cache_memlimit, "cache_memlimit", memlimit_megabytes, any, cache_memlimit,                    \
     "cache_memlimit <megabytes> [noreply]  the -m budget, changed at run time")                   \
   X(stats, "stats", stats_group, any, stats,                                                      \
-    "stats [settings|items|reset|cachedump <class> <limit>]")                                     \
+    "stats [settings|items|slabs|sizes|reset|cachedump <class> <limit>]")                         \
   X(slabs, "slabs", subcommand, any, slabs,                                                       \
     "slabs automove <0|1|2> | reassign <src> <dst>  accepted (no slabs to move)")                 \
   X(lru, "lru", subcommand, any, lru,                                                             \

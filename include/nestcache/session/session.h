@@ -2,6 +2,10 @@
 // The connection, the tests, the fuzzers and an embedding program all talk through it, so they
 // all see the same framing, pipelining, noreply and long-reply rules.
 //
+// A session speaks the protocol its first byte names, as memcached decides per connection:
+// 0x80 (the binary request magic) is memcached's binary protocol, anything else text (plain and
+// meta commands); it keeps to it for its life.
+//
 // Lifetime: the engine and the counters outlive the session. feed() keeps nothing that points
 // into `input` once it returns (a long reply owns copies of what it needs).
 #pragma once
@@ -15,6 +19,7 @@
 
 #include "nestcache/engine/engine.h"
 #include "nestcache/engine/long_reply.h"
+#include "nestcache/protocol/binary_parser.h"
 #include "nestcache/protocol/command.h"
 #include "nestcache/protocol/parser.h"
 #include "nestcache/stats/counters.h"
@@ -74,11 +79,18 @@ class Session {
   bool resume(std::string& out, Fed& fed);
   // -vv: the first lines of a request and of its reply.
   void log(std::string_view request, std::string_view reply) const;
+  // feed() for a binary session.
+  Fed feed_binary(std::string_view input, std::string& out, std::size_t max_output);
+
+  enum class Protocol : uint8_t { undecided, text, binary };
 
   Engine& engine_;
   Counters& counters_;
   Parser parser_;
   Command command_;
+  Protocol protocol_ = Protocol::undecided;
+  BinaryParser binary_parser_;
+  BinaryRequest binary_request_;
   LongReply more_;
   bool more_noreply_ = false;     // the pending long reply's request said noreply
   std::shared_ptr<Watch> watch_;  // after a watchtree

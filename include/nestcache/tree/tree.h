@@ -12,6 +12,7 @@
 // over it, in the engine). Every change of the tree passes one observer point (change.h).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,7 @@
 
 #include "nestcache/common/clock.h"
 #include "nestcache/common/path.h"
+#include "nestcache/common/slab_classes.h"
 #include "nestcache/common/status.h"
 #include "nestcache/tree/change.h"
 #include "nestcache/tree/value.h"
@@ -140,6 +142,23 @@ struct TreeStats {
   uint64_t expired_unfetched = 0;
   uint64_t evictions = 0;          // values dropped to stay within the budget
   uint64_t evicted_unfetched = 0;  // ... that nobody had read
+};
+
+// The values held, per memcached slab class (common/slab_classes.h), each value placed by its
+// item size as memcached would place it with the node's own name as its key. Counted where a
+// value is stored and where its memory is freed (a detached subtree's values count until the
+// reclaimer frees them, as their memory does), never by a walk.
+struct SlabUsage {
+  uint64_t items = 0;              // values in the class's LRU (a chunked item: the largest class)
+  uint64_t requested = 0;          // their memcached item sizes (memcached's mem_requested)
+  uint64_t chunks = 0;             // chunks used: a value's, a chunked item's header and data
+  uint64_t evicted = 0;            // values of the class evicted (-m), ...
+  uint64_t evicted_unfetched = 0;  // ... of which nobody had read
+  uint64_t reclaimed = 0;          // expired nodes of the class taken away
+  uint64_t expired_unfetched = 0;  // ... of which nobody had read
+};
+struct SlabStats {
+  std::array<SlabUsage, kSlabClassSlots> classes{};
 };
 
 class Tree {
@@ -261,6 +280,8 @@ class Tree {
 
   // The figures as of now: due flushes and expiries are applied first.
   TreeStats stats() const;
+  // The per-class figures as of now (see SlabStats).
+  SlabStats slab_stats() const;
   uint64_t memory_limit() const { return memory_limit_.load(std::memory_order_relaxed); }
   // Changes the budget at run time (memcached's cache_memlimit; 0 = unlimited). Lowering it
   // evicts values in LRU order down to the new limit when evicting is allowed; under -M nothing
