@@ -6,7 +6,6 @@
 
 namespace nestcache::cli {
 
-int cmd_watch(Context&) { throw Failure{kExitUsage, "watch: not built yet"}; }
 int run_interactive(const Options&) {
   throw Failure{kExitUsage, "interactive mode: not built yet (give a command; see --help)"};
 }
