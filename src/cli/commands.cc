@@ -76,7 +76,7 @@ const std::vector<Command>& commands() {
        {"pipeline", "ttl", "flags"},
        cmd_load},
       {"watch",
-       "PATH [--from REV] [--count N] [--no-resync] [-- CMD ARGS...]",
+       "PATH [--from REV] [-- CMD ARGS...]",
        "Prints the changes at and below PATH as they happen (the server's watchtree), one line\n"
        "each: SET REV PATH = VALUE, TOUCH, DELETE, EXPIRE, EVICT, UNSET (the value went, children\n"
        "stay), GRAFT (the subtree was replaced at once: an atomic import), FLUSH; -o json for one\n"
@@ -110,7 +110,8 @@ std::string general_help() {
   std::string out =
       "nestcache-cli: a shell for nestcached's tree\n\n"
       "Usage: nestcache-cli [-h HOST] [-p PORT] [-t SECONDS] [-d C] [-o text|json] COMMAND ...\n"
-      "       nestcache-cli [options]        (no command: interactive mode)\n\n"
+      "       nestcache-cli [options]        (no command: interactive mode; `help` at its "
+      "prompt)\n\n"
       "  -h, --host HOST     server (default 127.0.0.1)\n"
       "  -p, --port PORT     port (default 11211)\n"
       "  -t, --timeout S     give up on a connect or a reply after S seconds (default 5)\n"

@@ -78,8 +78,7 @@ TEST(ClientTest, WatchStreamsAnotherClientsChanges) {
   };
   next();
   EXPECT_EQ(seen.back().substr(0, 9), "WATCHING ");
-  EXPECT_EQ(writer.store("set", {"billing", "prod", "db"}, "a\r\nb", 0, 0).kind,
-            LineKind::stored);
+  EXPECT_EQ(writer.store("set", {"billing", "prod", "db"}, "a\r\nb", 0, 0).kind, LineKind::stored);
   EXPECT_EQ(writer.remove({"billing"}).kind, LineKind::deleted);
   next();
   next();
