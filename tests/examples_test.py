@@ -5,10 +5,13 @@
 - the built embed_example binary ($EMBED_EXAMPLE, else build/embed_example)
 - nestcached.conf loads (with its port moved to a free one)
 - durable-config.conf: config survives kill -9, the cache beside it does not
+- config-store-cli.txt: each `$` line run by /bin/sh against a fresh daemon, output compared
+- config_reloader.py: follows changes, and a server killed and started again (RESYNC)
 
 Run: NESTCACHED=build/nestcached /usr/bin/python3 tests/examples_test.py
 """
 
+import json
 import os
 import re
 import socket
@@ -165,6 +168,106 @@ class DurableConfigTest(unittest.TestCase):
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
+
+
+def cli_binary():
+    """nestcache-cli: $NESTCACHE_CLI, else beside nestcached (CMake builds both in one place)."""
+    path = os.environ.get("NESTCACHE_CLI") or os.path.join(os.path.dirname(binary()),
+                                                           "nestcache-cli")
+    if not os.path.exists(path):
+        raise RuntimeError(f"{path} not built (cmake target nestcache-cli)")
+    return path
+
+
+def shell_steps(path):
+    """[(command, expected output)] of a `$`-transcript (examples/config-store-cli.txt)."""
+    steps = []
+    with open(path) as f:
+        for line in f.read().splitlines():
+            if line.startswith("$ "):
+                steps.append([line[2:], ""])
+            elif line.startswith("#") or (not line and steps and not steps[-1][1]):
+                continue
+            elif line:
+                steps[-1][1] += line + "\n"
+    return [tuple(step) for step in steps]
+
+
+class ConfigStoreCliTest(unittest.TestCase):
+    def test_replay(self):
+        steps = shell_steps(os.path.join(EXAMPLES, "config-store-cli.txt"))
+        self.assertGreater(len(steps), 10)
+        with Daemon() as d, tempfile.TemporaryDirectory() as tmp:
+            # `nestcache-cli` on PATH is the built one, pointed at the daemon.
+            bin_dir = os.path.join(tmp, "bin")
+            os.mkdir(bin_dir)
+            with open(os.path.join(bin_dir, "nestcache-cli"), "w") as f:
+                f.write(f'#!/bin/sh\nexec "{os.path.abspath(cli_binary())}" -p {d.port} "$@"\n')
+            os.chmod(os.path.join(bin_dir, "nestcache-cli"), 0o755)
+            env = dict(os.environ, COLUMNS="80", PATH=bin_dir + ":" + os.environ["PATH"])
+            work = os.path.join(tmp, "work")
+            os.mkdir(work)
+            for command, expected in steps:
+                proc = subprocess.run(["/bin/sh", "-c", command], cwd=work,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      env=env, timeout=60)
+                got = proc.stdout.decode()
+                if proc.returncode != 0:
+                    got += f"[exit {proc.returncode}]\n"
+                self.assertEqual(got, expected, "$ " + command)
+
+
+class ConfigReloaderTest(unittest.TestCase):
+    def test_follows_changes_and_a_server_restart(self):
+        import queue
+        import threading
+
+        def cli(*args):
+            subprocess.run([cli_binary(), "-p", str(d.port)] + list(args), check=True,
+                           capture_output=True, timeout=30)
+
+        d = Daemon()
+        d.start()
+        cli("set", "billing/prod/db_url", "postgres://db1")
+        cli("set", "billing/dev/db_url", "postgres://localhost")
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(EXAMPLES, "config_reloader.py"), "billing/prod",
+             "-p", str(d.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, NESTCACHE_CLI=cli_binary()))
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(json.loads(line)) for line in proc.stdout],
+                         daemon=True).start()
+        try:
+            self.assertEqual(lines.get(timeout=20), {"billing/prod/db_url": "postgres://db1"})
+            cli("set", "billing/prod/pool", "20")
+            self.assertEqual(lines.get(timeout=20), {"billing/prod/db_url": "postgres://db1",
+                                                     "billing/prod/pool": "20"})
+            cli("del", "billing/prod/db_url")
+            self.assertEqual(lines.get(timeout=20), {"billing/prod/pool": "20"})
+            # Killed and started again on its port (empty: no --data-dir): the watch resumes,
+            # says RESYNC, and the reloader reads the (empty) subtree again.
+            d.proc.kill()
+            d.proc.wait()
+            d.proc.stderr.close()
+            d.proc = subprocess.Popen(d.command(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE)
+            self.assertTrue(d._wait_ready())
+            self.assertEqual(lines.get(timeout=20), {})
+            cli("set", "billing/prod/db_url", "postgres://db2")
+            self.assertEqual(lines.get(timeout=20), {"billing/prod/db_url": "postgres://db2"})
+            self.assertTrue(lines.empty())
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+            d.stop()
+
+    def test_source_is_short(self):
+        with open(os.path.join(EXAMPLES, "config_reloader.py")) as f:
+            code = [line for line in f.read().split('"""')[2].splitlines()
+                    if line.strip() and not line.lstrip().startswith("#")]
+        self.assertLessEqual(len(code), 25)
 
 
 class SampleConfigTest(unittest.TestCase):

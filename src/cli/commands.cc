@@ -77,11 +77,23 @@ const std::vector<Command>& commands() {
        cmd_load},
       {"watch",
        "PATH [--from REV] [-- CMD ARGS...]",
-       "Prints changes below PATH as they happen (the server's watchtree), resuming after a\n"
-       "disconnect from the last revision seen. With -- CMD, runs CMD per event with\n"
-       "NESTCACHE_EVENT, NESTCACHE_REVISION, NESTCACHE_PATH, NESTCACHE_VALUE in its environment.\n"
-       "  --from REV  start after revision REV (default: now)",
-       {"from"},
+       "Prints the changes at and below PATH as they happen (the server's watchtree), one line\n"
+       "each: SET REV PATH = VALUE, TOUCH, DELETE, EXPIRE, EVICT, UNSET (the value went, children\n"
+       "stay), GRAFT (the subtree was replaced at once: an atomic import), FLUSH; -o json for one\n"
+       "object per line. Remembers the last revision seen (PROGRESS included) and resumes after\n"
+       "it by itself after a disconnect, a server restart (retried with backoff) or a CANCELED.\n"
+       "When the server no longer holds those changes (COMPACTED, or a server restarted without\n"
+       "--data-dir), it says so on stderr, prints `RESYNC REV PATH` (re-read the subtree: what\n"
+       "changed before REV is not replayed) and goes on after REV.\n"
+       "  --from REV    start after revision REV (default: now)\n"
+       "  --count N     exit 0 after N events (RESYNC included)\n"
+       "  --no-resync   exit 5 instead of RESYNC\n"
+       "  -- CMD ARGS   run CMD per event instead of printing it, waited for, with\n"
+       "                NESTCACHE_EVENT, NESTCACHE_REVISION, NESTCACHE_PATH, and for SET\n"
+       "                NESTCACHE_VALUE (when it has no NUL byte and fits 100000 bytes),\n"
+       "                NESTCACHE_FLAGS; NESTCACHE_EXPTIME for SET, TOUCH, GRAFT. A SET's value\n"
+       "                is also CMD's standard input, byte for byte.",
+       {"from", "count", "no-resync"},
        cmd_watch},
   };
   return table;
@@ -98,7 +110,8 @@ std::string general_help() {
   std::string out =
       "nestcache-cli: a shell for nestcached's tree\n\n"
       "Usage: nestcache-cli [-h HOST] [-p PORT] [-t SECONDS] [-d C] [-o text|json] COMMAND ...\n"
-      "       nestcache-cli [options]        (no command: interactive mode)\n\n"
+      "       nestcache-cli [options]        (no command: interactive mode; `help` at its "
+      "prompt)\n\n"
       "  -h, --host HOST     server (default 127.0.0.1)\n"
       "  -p, --port PORT     port (default 11211)\n"
       "  -t, --timeout S     give up on a connect or a reply after S seconds (default 5)\n"
@@ -114,7 +127,9 @@ std::string general_help() {
     const std::string help = c.help;
     out += line + " " + help.substr(0, help.find('\n')) + "\n";
   }
-  out += "\nExit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 server error, 4 not found.\n";
+  out +=
+      "\nExit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 server error, 4 not found,\n"
+      "5 watch --no-resync lost the history it needed.\n";
   return out;
 }
 

@@ -30,6 +30,11 @@ client::Client& Context::client() {
 
 void Context::disconnect() { client_.reset(); }
 
+void Context::reset(Options options) {
+  if (options.host != options_.host || options.port != options_.port) disconnect();
+  options_ = std::move(options);
+}
+
 client::Segments Context::path(const std::string& text) const {
   try {
     return client::split_path(text, options_.separator);

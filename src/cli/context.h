@@ -25,6 +25,9 @@ class Context {
   client::Client& client();
   // Drops the connection (the next client() connects again).
   void disconnect();
+  // The next command's options (the interactive mode); the connection stays when the server
+  // is the same.
+  void reset(Options options);
   // A PATH argument as segments (-d picks the separator); Failure (kExitUsage) when bad.
   client::Segments path(const std::string& text) const;
   // Segments as the user writes them (the root as "/").

@@ -87,6 +87,36 @@ void Client::read_unit(bool with_cas, const std::function<void(const Unit&)>& vi
   }
 }
 
+void Client::watch(const Segments& path, uint64_t from) {
+  queue(line_for("watchtree " + std::to_string(from), path));
+  queue("\r\n");
+  flush();
+}
+
+bool Client::next_event(std::chrono::milliseconds wait,
+                        const std::function<void(const WatchEvent&)>& visit) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    WatchEvent event;
+    std::size_t consumed = 0;
+    switch (read_watch_event(connection_.buffered(), limits_, event, consumed)) {
+      case ReadStatus::complete:
+        visit(event);
+        connection_.consume(consumed);
+        return true;
+      case ReadStatus::bad:
+        throw Error(ErrorKind::protocol, "unreadable watch stream from the server: '" +
+                                             std::string(connection_.buffered().substr(0, 80)) +
+                                             "'");
+      case ReadStatus::need_more: {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || !connection_.fill_for(left)) return false;
+      }
+    }
+  }
+}
+
 ReadStatus Client::read_unit_from(std::string_view input, bool with_cas, Unit& unit,
                                   std::size_t& consumed) const {
   return client::read_unit(input, with_cas, limits_, unit, consumed);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -129,6 +130,17 @@ bool Connection::fill_for(std::chrono::milliseconds wait) {
 
 void Connection::fill() {
   if (!fill_for(timeout_)) throw Error(ErrorKind::timeout, "timed out waiting for the server");
+}
+
+void Connection::set_keepalive(std::chrono::seconds idle) {
+  const int on = 1;
+  const int idle_s = static_cast<int>(std::max<int64_t>(1, idle.count()));
+  const int interval = std::max(1, idle_s / 3);
+  const int probes = 3;
+  ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s));
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
 }
 
 void Connection::consume(std::size_t bytes) {

@@ -3,20 +3,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "tokens.h"
+
 namespace nestcache::client {
 namespace {
-
-// Takes the last space-separated token off `line` and parses it as a number of type T.
-template <typename T>
-bool take_number(std::string_view& line, T& value) {
-  const std::size_t space = line.rfind(' ');
-  if (space == std::string_view::npos) return false;
-  const std::string_view token = line.substr(space + 1);
-  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return false;
-  line = line.substr(0, space);
-  return true;
-}
 
 // "VALUE <key> <flags> <bytes> [<cas>]" or "NODE <path> <flags> <exptime> <bytes> <cas>",
 // read from the right: the key may be several spaced segments.

@@ -64,6 +64,31 @@ TEST(ClientTest, StoreGetChildrenWalkDelete) {
   EXPECT_TRUE(client.children({}).lines.empty());
 }
 
+TEST(ClientTest, WatchStreamsAnotherClientsChanges) {
+  Daemon daemon({"--key-separator", ":"});
+  Client watcher(daemon.connect());
+  Client writer(daemon.connect());
+  watcher.watch({"billing", "prod"}, 0);
+  std::vector<std::string> seen;
+  auto next = [&] {
+    ASSERT_TRUE(watcher.next_event(std::chrono::seconds(10), [&](const WatchEvent& e) {
+      seen.push_back(std::string(watch_kind_name(e.kind)) + " " + std::string(e.path) + " " +
+                     std::string(e.data));
+    }));
+  };
+  next();
+  EXPECT_EQ(seen.back().substr(0, 9), "WATCHING ");
+  EXPECT_EQ(writer.store("set", {"billing", "prod", "db"}, "a\r\nb", 0, 0).kind, LineKind::stored);
+  EXPECT_EQ(writer.remove({"billing"}).kind, LineKind::deleted);
+  next();
+  next();
+  // Event paths are spaced segments whatever the key separator.
+  EXPECT_EQ(seen[1], "SET billing prod db a\r\nb");
+  EXPECT_EQ(seen[2], "DELETE billing ");
+  // Nothing more: the wait ends without an event.
+  EXPECT_FALSE(watcher.next_event(std::chrono::milliseconds(50), [](const WatchEvent&) {}));
+}
+
 TEST(ClientTest, PipelinedRepliesComeInOrder) {
   Daemon daemon;
   Client client(daemon.connect());

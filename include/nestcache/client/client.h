@@ -5,6 +5,7 @@
 // Lifetime: a Client owns its Connection. Not thread-safe: one thread per Client.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "nestcache/client/connection.h"
 #include "nestcache/client/path.h"
 #include "nestcache/client/reply_reader.h"
+#include "nestcache/client/watch_reader.h"
 
 namespace nestcache::client {
 
@@ -85,6 +87,17 @@ class Client {
   // Reads one unit (a line, or a value with its data), flushing first; `visit` sees it before
   // its bytes are consumed. For replies that are not END-terminated lists (watchtree).
   void read_unit(bool with_cas, const std::function<void(const Unit&)>& visit);
+
+  // ---- watches ----
+  // Sends `watchtree <from> <path>` (0: from now). The connection is then the watch's stream:
+  // read it with next_event(); nothing else can be asked on it.
+  void watch(const Segments& path, uint64_t from);
+  // Reads the stream's next line (WATCHING first, then events, and the line that ends it),
+  // waiting up to `wait`; `visit` sees it before its bytes are consumed. False when nothing
+  // complete came within `wait`. client::Error closed when the server closed the stream,
+  // protocol when it sent something that is not a watch line.
+  bool next_event(std::chrono::milliseconds wait,
+                  const std::function<void(const WatchEvent&)>& visit);
 
   // The request line that names `path` for `verb` (e.g. "getn a b"), checked against the mode.
   std::string line_for(std::string_view verb, const Segments& path);

@@ -31,6 +31,10 @@ class Connection {
   void consume(std::size_t bytes);
 
   void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+  // TCP keepalive: after `idle` without traffic, probes every `idle`/3; three unanswered end
+  // the connection (fill_for then throws closed). For long silent streams (watchtree), where a
+  // vanished server would otherwise go unnoticed.
+  void set_keepalive(std::chrono::seconds idle);
   std::chrono::milliseconds timeout() const { return timeout_; }
   int fd() const { return fd_; }
 
