@@ -53,6 +53,7 @@ FAMILIES = {
     "get": (["-w", "flat"], ["-w", "flat", "-r", "0:1"]),
     "getn4": (["-w", "getn", "--depth", "4"], ["-w", "getn", "--depth", "4", "-r", "0:1"]),
     "set": (["-w", "flat"], ["-w", "flat", "-r", "1:0"]),
+    "set4": (["-w", "getn", "--depth", "4"], ["-w", "getn", "--depth", "4", "-r", "1:0"]),
 }
 SCENARIOS = [f"{family}-{shape}" for family in FAMILIES for shape in SHAPES]
 SEED = "1"  # nestcache-bench's default, passed explicitly so that it stays fixed

@@ -102,8 +102,8 @@ void Connection::on_ready(uint32_t events) {
 }
 
 void Connection::start_stream() {
-  // In a stream the client's bytes are dropped: a small buffer will do.
-  std::vector<char>(512).swap(in_);
+  // In a stream the client's bytes are dropped (drain_input): no buffer is kept for them.
+  std::vector<char>().swap(in_);
   begin_ = end_ = wanted_ = 0;
   // The watch calls this from a writer's thread; the turn runs here, if the session (the only
   // owner of the watch) is still alive then: both die on this thread.
@@ -131,7 +131,8 @@ void Connection::stream() {
 }
 
 void Connection::drain_input() {
-  const ssize_t got = ::recv(fd_, in_.data(), in_.size(), 0);
+  char dropped[512];
+  const ssize_t got = ::recv(fd_, dropped, sizeof dropped, 0);
   if (got > 0) {
     Counters::add(counters_.bytes_read, std::size_t(got));
   } else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
