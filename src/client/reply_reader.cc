@@ -60,14 +60,12 @@ LineKind classify(std::string_view line) {
 
 ReadStatus read_unit(std::string_view input, bool with_cas, const ReaderLimits& limits, Unit& unit,
                      std::size_t& consumed) {
-  const void* newline = std::memchr(input.data(), '\n', std::min(input.size(), limits.max_line));
-  if (newline == nullptr) {
-    return input.size() >= limits.max_line ? ReadStatus::bad : ReadStatus::need_more;
+  std::string_view line;
+  std::size_t line_size = 0;
+  if (const ReadStatus status = take_line(input, limits, line, line_size);
+      status != ReadStatus::complete) {
+    return status;
   }
-  const std::size_t line_size =
-      static_cast<std::size_t>(static_cast<const char*>(newline) - input.data()) + 1;
-  std::string_view line = input.substr(0, line_size - 1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   unit = Unit{};
   unit.line = line;
   if (line.starts_with("VALUE ")) {

@@ -1,11 +1,30 @@
-// Reading reply lines from the right, shared by the reply and watch readers: a path may be
-// several spaced segments, so the numbers after it are taken off the end first.
+// Reading reply lines, shared by the reply and watch readers: a line off the front of the
+// input, and numbers from the right (a path may be several spaced segments, so the numbers after
+// it are taken off the end first).
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <string_view>
 
+#include "nestcache/client/reply_reader.h"
+
 namespace nestcache::client {
+
+// The first line of `input` without its "\r\n" (or "\n"), and the bytes it takes in `size`:
+// need_more until a "\n" arrives, bad when none comes within limits.max_line bytes.
+inline ReadStatus take_line(std::string_view input, const ReaderLimits& limits,
+                            std::string_view& line, std::size_t& size) {
+  const void* newline = std::memchr(input.data(), '\n', std::min(input.size(), limits.max_line));
+  if (newline == nullptr) {
+    return input.size() >= limits.max_line ? ReadStatus::bad : ReadStatus::need_more;
+  }
+  size = static_cast<std::size_t>(static_cast<const char*>(newline) - input.data()) + 1;
+  line = input.substr(0, size - 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return ReadStatus::complete;
+}
 
 // Takes the last space-separated token off `line` and parses it as a number of type T
 // (decimal, the whole token); false, `line` unchanged, when there is none.

@@ -95,14 +95,12 @@ std::string_view watch_kind_name(WatchKind kind) {
 
 ReadStatus read_watch_event(std::string_view input, const ReaderLimits& limits, WatchEvent& event,
                             std::size_t& consumed) {
-  const void* newline = std::memchr(input.data(), '\n', std::min(input.size(), limits.max_line));
-  if (newline == nullptr) {
-    return input.size() >= limits.max_line ? ReadStatus::bad : ReadStatus::need_more;
+  std::string_view line;
+  std::size_t line_size = 0;
+  if (const ReadStatus status = take_line(input, limits, line, line_size);
+      status != ReadStatus::complete) {
+    return status;
   }
-  const std::size_t line_size =
-      static_cast<std::size_t>(static_cast<const char*>(newline) - input.data()) + 1;
-  std::string_view line = input.substr(0, line_size - 1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   event = WatchEvent{};
   event.line = line;
   const LineKind line_kind = classify(line);
