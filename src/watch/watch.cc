@@ -8,7 +8,8 @@ namespace nestcache {
 Watch::Watch(WatchHub& hub, std::vector<std::string> path, uint64_t after)
     : hub_(hub), path_(std::move(path)), after_(after) {}
 
-Watch::~Watch() = default;
+// A watch dropped without close() (an owner that forgot) must not stay in the hub's index.
+Watch::~Watch() { close(); }
 
 Watch::Step Watch::take(std::string& out, std::size_t max) { return hub_.take(*this, out, max); }
 

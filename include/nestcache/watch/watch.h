@@ -28,7 +28,7 @@ class Watch {
   };
 
   Watch(WatchHub& hub, std::vector<std::string> path, uint64_t after);
-  ~Watch();
+  ~Watch();  // closes it (the hub must outlive it)
   Watch(const Watch&) = delete;
   Watch& operator=(const Watch&) = delete;
 
