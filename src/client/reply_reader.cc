@@ -82,14 +82,7 @@ ReadStatus read_unit(std::string_view input, bool with_cas, const ReaderLimits& 
   if (!parse_header(line, unit.kind, with_cas, unit, bytes) || bytes > limits.max_value) {
     return ReadStatus::bad;
   }
-  // Compared without adding to `bytes` first, so a huge count cannot wrap.
-  if (input.size() - line_size < bytes || input.size() - line_size - bytes < 2) {
-    return ReadStatus::need_more;
-  }
-  if (input.substr(line_size + bytes, 2) != "\r\n") return ReadStatus::bad;
-  unit.data = input.substr(line_size, bytes);
-  consumed = line_size + bytes + 2;
-  return ReadStatus::complete;
+  return take_block(input, line_size, bytes, unit.data, consumed);
 }
 
 }  // namespace nestcache::client

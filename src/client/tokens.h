@@ -26,6 +26,21 @@ inline ReadStatus take_line(std::string_view input, const ReaderLimits& limits,
   return ReadStatus::complete;
 }
 
+// The data block of `bytes` bytes and its "\r\n" after the line's `line_size` bytes: its view
+// in `data` and the whole unit's size in `consumed`; need_more until it has all arrived, bad when
+// it does not end in "\r\n".
+inline ReadStatus take_block(std::string_view input, std::size_t line_size, std::size_t bytes,
+                             std::string_view& data, std::size_t& consumed) {
+  // Compared without adding to `bytes` first, so a huge count cannot wrap.
+  if (input.size() - line_size < bytes || input.size() - line_size - bytes < 2) {
+    return ReadStatus::need_more;
+  }
+  if (input.substr(line_size + bytes, 2) != "\r\n") return ReadStatus::bad;
+  data = input.substr(line_size, bytes);
+  consumed = line_size + bytes + 2;
+  return ReadStatus::complete;
+}
+
 // Takes the last space-separated token off `line` and parses it as a number of type T
 // (decimal, the whole token); false, `line` unchanged, when there is none.
 template <typename T>

@@ -126,14 +126,7 @@ ReadStatus read_watch_event(std::string_view input, const ReaderLimits& limits, 
     return ReadStatus::complete;
   }
   if (bytes > limits.max_value) return ReadStatus::bad;
-  // Compared without adding to `bytes` first, so a huge count cannot wrap.
-  if (input.size() - line_size < bytes || input.size() - line_size - bytes < 2) {
-    return ReadStatus::need_more;
-  }
-  if (input.substr(line_size + bytes, 2) != "\r\n") return ReadStatus::bad;
-  event.data = input.substr(line_size, bytes);
-  consumed = line_size + bytes + 2;
-  return ReadStatus::complete;
+  return take_block(input, line_size, bytes, event.data, consumed);
 }
 
 }  // namespace nestcache::client
