@@ -1,21 +1,13 @@
 // watchtree: opens a watch of a subtree (watch_hub.h) and hands it to the session, which
 // streams its events from then on (protocol.md 5.15).
-#include <charconv>
 #include <string>
 
 #include "handlers.h"
+#include "nestcache/common/numbers.h"
 #include "nestcache/watch/watch.h"
 #include "nestcache/watch/watch_hub.h"
 
 namespace nestcache {
-namespace {
-
-void append_number(std::string& out, uint64_t number) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, number).ptr);
-}
-
-}  // namespace
 
 // Never called: the session takes the watch over as soon as the command has run.
 bool WatchReply::step(Engine&, Counters&, std::string&) { return true; }
@@ -34,21 +26,21 @@ void watch_tree(Call& call) {
   switch (opened.status) {
     case WatchHub::Opened::Status::future:
       out += "CLIENT_ERROR revision ";
-      append_number(out, from);
+      append_decimal(out, from);
       out += " is in the future: the last is ";
-      append_number(out, opened.revision);
+      append_decimal(out, opened.revision);
       out += "\r\n";
       return;
     case WatchHub::Opened::Status::compacted:
       // Too old to resume from: re-read (gettree) and watch from the revision seen.
       out += "COMPACTED ";
-      append_number(out, opened.revision);
+      append_decimal(out, opened.revision);
       out += "\r\n";
       call.close = true;
       return;
     case WatchHub::Opened::Status::watching:
       out += "WATCHING ";
-      append_number(out, opened.revision);
+      append_decimal(out, opened.revision);
       out += "\r\n";
       call.more = WatchReply(std::move(opened.watch));
       return;

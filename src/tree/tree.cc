@@ -373,29 +373,26 @@ bool Tree::collect(std::size_t budget) {
   return more;
 }
 
-TreeStats Tree::stats() const {
-  TreeStats stats;
+void Tree::read_each_shard(absl::FunctionRef<void(const Shard&)> read) const {
   const int64_t now = clock_.now();
   catch_up(now);
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     std::lock_guard lock(shard.mu);
     shard.advance(now);  // what has expired is not counted, whether or not anyone touched it
-    shard.add_stats(stats);
+    read(shard);
   }
+}
+
+TreeStats Tree::stats() const {
+  TreeStats stats;
+  read_each_shard([&](const Shard& shard) { shard.add_stats(stats); });
   return stats;
 }
 
 SlabStats Tree::slab_stats() const {
   SlabStats stats;
-  const int64_t now = clock_.now();
-  catch_up(now);
-  for (std::size_t i = 0; i < kShards; ++i) {
-    Shard& shard = shards_[i];
-    std::lock_guard lock(shard.mu);
-    shard.advance(now);
-    shard.add_slab_stats(stats);
-  }
+  read_each_shard([&](const Shard& shard) { shard.add_slab_stats(stats); });
   return stats;
 }
 

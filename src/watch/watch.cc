@@ -17,7 +17,10 @@ void Watch::set_waker(std::function<void()> wake) {
   std::lock_guard lock(hub_.mu_);
   waker_ = std::move(wake);
   // What arrived before the waker was set would otherwise wait for the next event.
-  if (queue_head_ < queue_.size() || state_ == State::canceled) wake_pending_ = false, this->wake();
+  if (queue_head_ < queue_.size() || state_ == State::canceled) {
+    wake_pending_ = false;
+    wake();
+  }
 }
 
 void Watch::close() { hub_.close(*this); }

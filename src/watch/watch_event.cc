@@ -1,21 +1,9 @@
 #include "watch_event.h"
 
-#include <charconv>
+#include "nestcache/common/numbers.h"
 
 namespace nestcache {
 namespace {
-
-void append_number(std::string& out, uint64_t number) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-  out.append(digits, end);
-}
-
-void append_signed(std::string& out, int64_t number) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-  out.append(digits, end);
-}
 
 const char* name_of(WatchEventKind kind) {
   switch (kind) {
@@ -82,7 +70,7 @@ WatchEventRef make_watch_event(const Change& change) {
   if (kind == WatchEventKind::graft) size += change.staged.size();
   wire.reserve(size);
   wire += name_of(kind);
-  append_number(wire, change.cas);
+  append_decimal(wire, change.cas);
   event->path_at = static_cast<uint32_t>(wire.size() + 1);
   for (std::string_view segment : path) {
     wire += ' ';
@@ -91,23 +79,23 @@ WatchEventRef make_watch_event(const Change& change) {
   event->path_size = path.empty() ? 0 : static_cast<uint32_t>(wire.size() - event->path_at);
   if (kind == WatchEventKind::set) {
     wire += ' ';
-    append_number(wire, change.value.flags);
+    append_decimal(wire, change.value.flags);
     wire += ' ';
-    append_signed(wire, change.value.exptime);
+    append_decimal(wire, change.value.exptime);
     wire += ' ';
-    append_number(wire, change.value.data.size());
+    append_decimal(wire, change.value.data.size());
     wire += "\r\n";
     wire += change.value.data;
   } else if (kind == WatchEventKind::touch) {
     wire += ' ';
-    append_signed(wire, change.exptime);
+    append_decimal(wire, change.exptime);
   } else if (kind == WatchEventKind::graft) {
     wire += ' ';
     event->staged_at = static_cast<uint32_t>(wire.size());
     event->staged_size = static_cast<uint32_t>(change.staged.size());
     wire += change.staged;
     wire += ' ';
-    append_signed(wire, change.exptime);
+    append_decimal(wire, change.exptime);
   }
   wire += "\r\n";
   return event;

@@ -1,10 +1,10 @@
 #include "nestcache/watch/watch_hub.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include "history.h"
+#include "nestcache/common/numbers.h"
 #include "nestcache/tree/tree.h"
 #include "watch_event.h"
 #include "watch_index.h"
@@ -18,11 +18,9 @@ constexpr std::size_t kScanPerTake = 4096;
 
 void append_line(std::string& out, std::string_view word, uint64_t revision,
                  std::string_view tail = {}) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, revision).ptr;
   out += word;
   out += ' ';
-  out.append(digits, end);
+  append_decimal(out, revision);
   out += tail;
   out += "\r\n";
 }
@@ -141,18 +139,14 @@ Watch::Step WatchHub::take(Watch& watch, std::string& out, std::size_t max) {
       return Watch::Step::ended;
     case Watch::State::canceled:
       append_line(out, "CANCELED", watch.after_, " slow consumer");
-      index_->remove(&watch, watch.path_);
-      watches_.erase(&watch);
-      watch.state_ = Watch::State::closed;
+      forget(watch);
       return Watch::Step::ended;
     case Watch::State::catching_up: {
       if (watch.after_ < history_->floor()) {
         // What it has yet to read is gone: say where the history starts now.
         append_line(out, "COMPACTED", history_->floor());
         ++compacted_;
-        index_->remove(&watch, watch.path_);
-        watches_.erase(&watch);
-        watch.state_ = Watch::State::closed;
+        forget(watch);
         return Watch::Step::ended;
       }
       std::size_t i = history_->first_after(watch.after_);
@@ -201,12 +195,16 @@ Watch::Step WatchHub::take(Watch& watch, std::string& out, std::size_t max) {
   return more ? Watch::Step::more : Watch::Step::idle;
 }
 
-void WatchHub::close(Watch& watch) {
-  std::lock_guard lock(mu_);
-  if (watch.state_ == Watch::State::closed) return;
+void WatchHub::forget(Watch& watch) {
   index_->remove(&watch, watch.path_);
   watches_.erase(&watch);
   watch.state_ = Watch::State::closed;
+}
+
+void WatchHub::close(Watch& watch) {
+  std::lock_guard lock(mu_);
+  if (watch.state_ == Watch::State::closed) return;
+  forget(watch);
   watch.waker_ = nullptr;
 }
 

@@ -2,9 +2,12 @@
 // every numeric field takes or rejects the same spellings as memcached 1.6.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace nestcache {
 
@@ -21,5 +24,14 @@ std::optional<int32_t> parse_i32(std::string_view text);
 // 4294967296 is 0, bytes 4294967297 is 1 and exptime 2147483648 is INT32_MIN.
 std::optional<uint32_t> parse_u32_truncating(std::string_view text);
 std::optional<int32_t> parse_i32_truncating(std::string_view text);
+
+// Appends `value` in decimal (for the lines off the hot path: the composer writes its own
+// digits, inlined, for replies).
+template <typename T>
+requires std::is_integral_v<T>
+void append_decimal(std::string& out, T value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
 
 }  // namespace nestcache

@@ -410,6 +410,9 @@ class Tree {
       flush_everything(pending, true);
     }
   }
+  // Calls `read` with each shard in turn, under its lock, once due flushes and expiries are
+  // applied (the figures of `stats` and `stats slabs`).
+  void read_each_shard(absl::FunctionRef<void(const Shard&)> read) const;
   // Hands a change that belongs to no shard (flush, flush_pending, memory_limit) to the
   // observer.
   void report_global(Change& change) const;

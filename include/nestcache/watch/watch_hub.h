@@ -92,6 +92,8 @@ class WatchHub final : public ChangeObserver {
   // Watch::take's body, under mu_.
   Watch::Step take(Watch& watch, std::string& out, std::size_t max);
   void close(Watch& watch);
+  // Takes `watch` out of the index and the set of watches; it is closed. mu_ held.
+  void forget(Watch& watch);
   // Settles revision `revision` (`event`: nullptr when it changed nothing watchers see) and
   // releases every settled one from head_ on. mu_ held.
   void settle(uint64_t revision, std::shared_ptr<const WatchEvent> event);
